@@ -1,0 +1,1 @@
+"""SQL storage for the shop: declarative base, engine factory and unit of work."""
