@@ -1,0 +1,214 @@
+"""LINE webhook parsing: signatures first, then only the 1:1 events we act on."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.events import (
+    EventKind,
+    InboundEvent,
+    InvalidSignature,
+    MalformedPayload,
+    MediaRef,
+)
+from bot.line_adapter import LineWebhook
+from commerce.identity import Channel, ConversationKey
+
+FIXTURES = Path(os.environ.get("CHATCART_FIXTURES", "/work/shared/fixtures")) / "line"
+SECRET = "test-channel-secret"
+USER = "U206d25c2ea6bd87c17655609a1c37cb8"
+TOKEN = "nHuyWiB7yP5Zw52FIkcQobQuGDXCTA"
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def parse(body: bytes, account: str = "main") -> list[InboundEvent]:
+    return LineWebhook(SECRET, account).parse(body, sign(body))
+
+
+def body_with(event: dict) -> bytes:
+    return json.dumps({"destination": "U123", "events": [event]}).encode()
+
+
+def test_every_fixture_parses_with_a_valid_signature():
+    files = sorted(FIXTURES.glob("*.json"))
+    assert len(files) == 19
+    for path in files:
+        events = parse(path.read_bytes())
+        for event in events:
+            assert event.channel is Channel.LINE
+            assert event.user_id == USER
+            assert event.timestamp.tzinfo is not None
+
+
+# What each fixture turns into: (kind, text, postback data, media, reply token, redelivery).
+EXPECTED = {
+    "empty-events-verification.json": [],
+    "file-message.json": [],
+    "image-message-external-room.json": [],
+    "join-group.json": [],
+    "leave-group.json": [],
+    "location-message.json": [],
+    "member-joined.json": [],
+    "text-message-group.json": [],
+    "unknown-event-type.json": [],
+    "unsend.json": [],
+    "video-play-complete.json": [],
+    "text-message-user.json": [(EventKind.TEXT, "Hello, world", None, None, TOKEN, False)],
+    "text-message-redelivery.json": [(EventKind.TEXT, "Hello, world", None, None, TOKEN, True)],
+    "sticker-message.json": [(EventKind.STICKER, "Just sticker", None, None, TOKEN, False)],
+    "follow.json": [(EventKind.FOLLOW, None, None, None, TOKEN, False)],
+    "unfollow.json": [(EventKind.UNFOLLOW, None, None, None, None, False)],
+    "postback-datetime-params.json": [
+        (EventKind.POSTBACK, None, "action=buyItem&itemId=123123&color=red", None, TOKEN, False)
+    ],
+    "image-message-imageset.json": [
+        (
+            EventKind.IMAGE,
+            None,
+            None,
+            MediaRef.line_content("354718705033693861"),
+            "fbf94e269485410da6b7e3a5e33283e8",
+            False,
+        )
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_maps_to_expected_events(name):
+    events = parse(fixture(name))
+    got = [
+        (e.kind, e.text, e.postback_data, e.media, e.reply_token, e.redelivery) for e in events
+    ]
+    assert got == EXPECTED[name]
+
+
+def test_text_event_carries_identity_ids_and_utc_time():
+    [event] = parse(fixture("text-message-user.json"), account="shop2")
+    assert event.account == "shop2"
+    assert event.event_id == "testwebhookeventid"
+    assert event.timestamp == datetime(2016, 5, 7, 13, 57, 59, 859000, tzinfo=timezone.utc)
+    assert event.conversation == ConversationKey(Channel.LINE, "shop2", USER)
+
+
+def test_whole_sdk_fixture_keeps_only_user_events_in_order():
+    events = parse(fixture("sdk-webhook-all-events.json"))
+    assert [e.kind for e in events] == [
+        EventKind.TEXT,
+        EventKind.STICKER,
+        EventKind.FOLLOW,
+        EventKind.UNFOLLOW,
+        EventKind.POSTBACK,
+        EventKind.POSTBACK,
+        EventKind.POSTBACK,
+        EventKind.POSTBACK,
+        EventKind.IMAGE,
+        EventKind.TEXT,
+    ]
+    assert [e.redelivery for e in events].count(True) == 1
+
+
+def test_external_image_from_a_user_points_at_the_original_url():
+    event = json.loads(fixture("image-message-external-room.json"))["events"][0]
+    event["source"] = {"type": "user", "userId": USER}
+    event["message"]["contentProvider"]["originalContentUrl"] = "https://cdn.example/slip.jpg"
+    [parsed] = parse(body_with(event))
+    assert parsed.kind is EventKind.IMAGE
+    assert parsed.media == MediaRef.from_url("https://cdn.example/slip.jpg")
+
+
+def test_standby_event_is_kept_without_a_reply_token():
+    event = json.loads(fixture("text-message-user.json"))["events"][0]
+    event["mode"] = "standby"
+    [parsed] = parse(body_with(event))
+    assert parsed.text == "Hello, world"
+    assert parsed.reply_token is None
+
+
+def test_missing_signature_is_rejected():
+    with pytest.raises(InvalidSignature):
+        LineWebhook(SECRET, "main").parse(fixture("text-message-user.json"), None)
+    with pytest.raises(InvalidSignature):
+        LineWebhook(SECRET, "main").parse(fixture("text-message-user.json"), "")
+
+
+def test_signature_from_another_secret_is_rejected():
+    body = fixture("text-message-user.json")
+    with pytest.raises(InvalidSignature):
+        LineWebhook(SECRET, "main").parse(body, sign(body, "someone-else"))
+
+
+def test_forged_signature_is_rejected():
+    body = fixture("text-message-user.json")
+    with pytest.raises(InvalidSignature):
+        LineWebhook(SECRET, "main").parse(body, "not-base64-at-all!")
+
+
+def test_body_changed_after_signing_is_rejected():
+    body = fixture("text-message-user.json")
+    signature = sign(body)
+    tampered = body.replace(b"Hello, world", b"Hello, World")
+    with pytest.raises(InvalidSignature):
+        LineWebhook(SECRET, "main").parse(tampered, signature)
+    reserialised = json.dumps(json.loads(body)).encode()
+    with pytest.raises(InvalidSignature):
+        LineWebhook(SECRET, "main").parse(reserialised, signature)
+
+
+def test_signature_is_checked_before_the_body_is_read():
+    with pytest.raises(InvalidSignature):
+        LineWebhook(SECRET, "main").parse(b"\xff not json", "AAAA")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"\xff\xfe",
+        b"[]",
+        b'{"destination": "U123"}',
+        b'{"destination": "U123", "events": null}',
+        b'{"destination": "U123", "events": ["text"]}',
+    ],
+)
+def test_validly_signed_garbage_is_malformed(body):
+    with pytest.raises(MalformedPayload):
+        LineWebhook(SECRET, "main").parse(body, sign(body))
+
+
+def test_a_secret_is_required():
+    with pytest.raises(ValueError):
+        LineWebhook("", "main")
+
+
+def test_events_round_trip_through_plain_json():
+    events = parse(fixture("sdk-webhook-all-events.json"))
+    for event in events:
+        data = json.loads(json.dumps(event.to_dict()))
+        assert InboundEvent.from_dict(data) == event
+
+
+def test_from_dict_rejects_a_broken_entry():
+    data = parse(fixture("text-message-user.json"))[0].to_dict()
+    del data["user_id"]
+    with pytest.raises(ValueError):
+        InboundEvent.from_dict(data)
+    naive = parse(fixture("text-message-user.json"))[0].to_dict()
+    naive["timestamp"] = "2016-05-07T13:57:59"
+    with pytest.raises(ValueError):
+        InboundEvent.from_dict(naive)
