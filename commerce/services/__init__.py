@@ -1,0 +1,1 @@
+"""Application services: each public method is one business action in one transaction."""

@@ -1,0 +1,71 @@
+"""Flask application factory: thin HTTP edge over the container's services."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+from flask import Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from web import health
+from web.bootstrap import Container
+from web.logging_setup import request_id_var
+
+log = logging.getLogger("chatcart.http")
+
+#: Largest request body accepted anywhere (proof uploads); webhooks use a 1 MB cap.
+MAX_BODY_BYTES = 11 * 1024 * 1024
+
+
+def create_app(container: Container) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=container.env.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False
+    app.extensions["chatcart"] = container
+    _install_request_ids(app)
+    _install_error_handlers(app)
+    app.register_blueprint(health.bp)
+    return app
+
+
+def _install_request_ids(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-Id", "")
+        rid = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else secrets.token_hex(8)
+        g.request_id = rid
+        g.request_id_token = request_id_var.set(rid)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):  # noqa: ANN001, ANN202
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        if request.path not in ("/healthz", "/readyz"):
+            log.info(
+                "%s %s %s", request.method, request.path, response.status_code,
+                extra={"ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 1)},
+            )
+        return response
+
+    @app.teardown_request
+    def _reset(_exc) -> None:  # noqa: ANN001
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+
+def _install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):  # noqa: ANN202
+        if request.accept_mimetypes.accept_html and not request.path.startswith(
+            ("/api/", "/webhooks/")
+        ):
+            return exc
+        return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), \
+            exc.code

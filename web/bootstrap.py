@@ -1,0 +1,74 @@
+"""The composition root: builds stores, clients and services from config once.
+
+Everything the web process, the workers and the CLI use comes from one
+``Container``, so tests build the same objects the service runs with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from commerce.db.engine import make_engine, make_session_factory
+from commerce.services.catalog_service import CatalogService
+from commerce.services.customer_service import CustomerService
+from commerce.services.order_service import OrderService
+from commerce.services.uow import UnitOfWork
+from flows.redis_client import make_redis
+from web.config import AppConfig
+from web.environment import Environment
+
+
+@dataclass
+class Container:
+    config: AppConfig
+    env: Environment
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    uow: UnitOfWork
+    redis_url: str | None
+    catalog: CatalogService
+    customers: CustomerService
+    orders: OrderService
+    extras: dict = field(default_factory=dict)
+    _redis: redis.Redis | None = None
+
+    @property
+    def redis(self) -> redis.Redis:
+        """The shared client, made on first use so Redis-free CLI commands need none."""
+        if self._redis is None:
+            if not self.redis_url:
+                raise RuntimeError("no Redis URL: set REDIS_URL or use `chatcart run`")
+            self._redis = make_redis(self.redis_url)
+        return self._redis
+
+    @property
+    def media_dir(self) -> Path:
+        return Path(self.config.media_dir)
+
+    def close(self) -> None:
+        if self._redis is not None:
+            self._redis.close()
+        self.engine.dispose()
+
+
+def bootstrap(config: AppConfig, env: Environment, *, redis_url: str | None = None) -> Container:
+    engine = make_engine(env.database_url)
+    session_factory = make_session_factory(engine)
+    uow = UnitOfWork(session_factory)
+    checkout = config.checkout()
+    orders = OrderService(
+        uow,
+        delivery_methods=checkout.delivery_by_code(),
+        payment_methods=checkout.payment_by_code(),
+        policy=config.orders.policy(config.store.timezone),
+    )
+    return Container(
+        config=config, env=env, engine=engine, session_factory=session_factory, uow=uow,
+        redis_url=redis_url or env.redis_url, catalog=CatalogService(uow),
+        customers=CustomerService(uow), orders=orders,
+    )
