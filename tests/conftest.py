@@ -17,3 +17,67 @@ redisdb = factories.redisdb("redis_proc")
 def redis_url(redis_proc, redisdb) -> str:
     """URL of a real, freshly flushed Redis server for this test."""
     return f"redis://{redis_proc.host}:{redis_proc.port}/0"
+
+
+# -- SQL database and the composition root ------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    """A fresh SQLite file migrated to head with the real Alembic migrations."""
+    from commerce.db.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'chatcart.sqlite3'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def app_config():
+    from web.config import load_config
+
+    return load_config(REPO / "config.yaml")
+
+
+@pytest.fixture
+def environment(tmp_path, database_url):
+    from web.environment import load_environment
+
+    return load_environment(
+        {"DATABASE_URL": database_url, "CHATCART_SECRET_KEY": "test-secret-key"},
+        var_dir=tmp_path / "var",
+    )
+
+
+@pytest.fixture
+def container(app_config, environment, redis_url):
+    from web.bootstrap import bootstrap
+
+    built = bootstrap(app_config, environment, redis_url=redis_url)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def seeded(container):
+    """The container with the demo store loaded."""
+    from commerce.demo import seed_demo
+
+    seed_demo(container.catalog, container.customers)
+    return container
+
+
+@pytest.fixture
+def shop(app_config, environment):
+    """Services over a migrated SQLite file with the demo store; no Redis needed."""
+    from commerce.demo import seed_demo
+    from web.bootstrap import bootstrap
+
+    built = bootstrap(app_config, environment)
+    seed_demo(built.catalog, built.customers)
+    yield built
+    built.close()
