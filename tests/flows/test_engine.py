@@ -515,3 +515,28 @@ def test_a_flow_name_registers_once() -> None:
         "paid",
         "timeout",
     }
+
+
+def test_a_timeout_that_stays_put_clears_the_deadline(
+    store: SnapshotStore, clock: FakeClock
+) -> None:
+    nudging = tiny(
+        transitions=(
+            TransitionSpec("go", "ask", "done"),
+            TransitionSpec("timeout", "ask", None, actions=("log",)),
+        ),
+        actions={"log": lambda ctx: ctx.say("still there?")},
+    )
+    engine = FlowEngine(FlowRegistry((nudging,)), store, clock)
+    engine.start(ALICE, "tiny")
+    clock.advance(60)
+    result = engine.expire(ALICE)
+    assert result.timed_out and result.messages == ("still there?",)
+    assert result.snapshot is not None and result.snapshot.expires_at is None
+    clock.advance(86_400)
+    assert engine.sweep() == []  # a past deadline carried on would be swept forever
+    assert engine.handle(ALICE, "go").ended
+
+
+def test_expire_without_a_flow(engine: FlowEngine) -> None:
+    assert engine.expire(ALICE).outcome is Outcome.NO_FLOW
