@@ -153,6 +153,8 @@ class OrderCard(_Outbound):
     alt_text: str | None = None
 
     def __post_init__(self) -> None:
+        if not self.title.strip():
+            raise ValueError("an order card needs a title")
         _tuple(self, "lines")
         object.__setattr__(self, "summary", tuple((str(a), str(b)) for a, b in self.summary))
         _tuple(self, "actions")

@@ -30,8 +30,8 @@ def template(message: dict) -> dict:
 
 
 def card(lines, actions=(), **extra) -> OrderCard:
+    extra.setdefault("title", "訂單確認")
     return OrderCard(
-        title="訂單確認",
         order_number="#A0001",
         lines=lines,
         summary=[("小計", "NT$600")],
@@ -87,6 +87,8 @@ def test_messages_refuse_empty_content():
         Buttons("t", [])
     with pytest.raises(ValueError):
         Buttons("t", [PostbackAction("", "x")])
+    with pytest.raises(ValueError):
+        card([], title=" ")
 
 
 # --- Messenger rendering ------------------------------------------------------------------
