@@ -15,6 +15,7 @@ from flows.engine.definition import (
 )
 from flows.engine.machine import CompiledFlow, FlowRegistry
 from flows.engine.runner import (
+    BeforeSave,
     ConcurrentUpdate,
     FlowEngine,
     FlowResult,
@@ -26,6 +27,7 @@ __all__ = [
     "ANY_STATE",
     "SAME_STATE",
     "Action",
+    "BeforeSave",
     "Command",
     "CompiledFlow",
     "ConcurrentUpdate",

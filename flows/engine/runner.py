@@ -7,6 +7,11 @@ What the transition asked for (messages, commerce commands) comes back in the
 result; the caller executes it after this commit, so nothing is said or done
 for a state change that did not happen. The caller also holds the
 conversation's lock around each call; CAS is the second line of defence.
+
+Commands that must succeed for the state change to stand (confirming an order
+that may have run out of stock) are run by the caller's ``before_save`` hook,
+which sees the would-be result after the transition and before the write: if
+it raises, nothing is saved and the flow stays where it was.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ class ConcurrentUpdate(Exception):
     of this event was committed; handle the event again from the start."""
 
     retryable = True
+
+
+BeforeSave = Callable[["FlowResult"], None]
 
 
 class UnknownFlow(KeyError):
@@ -104,6 +112,7 @@ class FlowEngine:
         *,
         payload: Mapping[str, Any] | None = None,
         replace: bool = True,
+        before_save: BeforeSave | None = None,
     ) -> FlowResult:
         """Start ``flow_name`` at its initial state, running that state's enter
         actions. One flow per conversation: an active one is replaced, or with
@@ -119,10 +128,15 @@ class FlowEngine:
         initial = definition.initial
         context = self._context(key, definition.name, initial, START_TRIGGER, now, data, payload)
         compiled.run_on_enter(context)
-        return self._commit(key, compiled, existing, context, initial, entered=True)
+        return self._commit(key, compiled, existing, context, initial, True, before_save)
 
     def handle(
-        self, key: ConversationKey, trigger: str, payload: Mapping[str, Any] | None = None
+        self,
+        key: ConversationKey,
+        trigger: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        before_save: BeforeSave | None = None,
     ) -> FlowResult:
         """Fire ``trigger`` in the conversation's active flow. Never raises for
         input the flow does not expect: the outcome says what happened."""
@@ -135,7 +149,7 @@ class FlowEngine:
             return current
         compiled, snap = current
         if snap.is_expired(now):
-            return self._time_out(key, compiled, snap, now)
+            return self._time_out(key, compiled, snap, now, before_save)
         # The timeout trigger is the engine's to fire, never a chat user's.
         if trigger == compiled.definition.timeout_trigger or not compiled.accepts(
             snap.state, trigger
@@ -145,9 +159,9 @@ class FlowEngine:
         model = self._fire(compiled, context)
         if model is None:
             return FlowResult(Outcome.REJECTED, snap.flow, snap.state, snapshot=stored)
-        return self._commit(key, compiled, snap, context, model.state, model.entered)
+        return self._commit(key, compiled, snap, context, model.state, model.entered, before_save)
 
-    def expire(self, key: ConversationKey) -> FlowResult:
+    def expire(self, key: ConversationKey, *, before_save: BeforeSave | None = None) -> FlowResult:
         """Run the timeout of the conversation's flow if its deadline has
         passed. For the sweeper, which holds the conversation lock."""
         now = self._clock()
@@ -160,7 +174,7 @@ class FlowEngine:
         compiled, snap = current
         if not snap.is_expired(now):
             return FlowResult(Outcome.NOT_DUE, snap.flow, snap.state, snapshot=stored)
-        return self._time_out(key, compiled, snap, now)
+        return self._time_out(key, compiled, snap, now, before_save)
 
     def sweep(self, now: datetime | None = None, limit: int = 100) -> list[ConversationKey]:
         """Conversations whose waiting state has expired, oldest first."""
@@ -209,7 +223,12 @@ class FlowEngine:
         return model if fired else None
 
     def _time_out(
-        self, key: ConversationKey, compiled: CompiledFlow, snap: Snapshot, now: datetime
+        self,
+        key: ConversationKey,
+        compiled: CompiledFlow,
+        snap: Snapshot,
+        now: datetime,
+        before_save: BeforeSave | None,
     ) -> FlowResult:
         trigger = compiled.definition.timeout_trigger
         context = self._context(key, snap.flow, snap.state, trigger, now, snap.data)
@@ -219,7 +238,7 @@ class FlowEngine:
                 raise ConcurrentUpdate(key.as_str())
             return FlowResult(Outcome.TIMED_OUT, snap.flow, snap.state, ended=True)
         return self._commit(
-            key, compiled, snap, context, model.state, model.entered, Outcome.TIMED_OUT
+            key, compiled, snap, context, model.state, model.entered, before_save, Outcome.TIMED_OUT
         )
 
     def _commit(
@@ -230,9 +249,11 @@ class FlowEngine:
         context: FlowContext,
         state: str,
         entered: bool,
+        before_save: BeforeSave | None,
         outcome: Outcome = Outcome.HANDLED,
     ) -> FlowResult:
-        """Save (or, at a final state, delete) with CAS against ``before``."""
+        """Save (or, at a final state, delete) with CAS against ``before``,
+        once ``before_save`` has accepted the result."""
         definition = compiled.definition
         spec = definition.state(state)
         expected = before.version if before else 0
@@ -244,9 +265,12 @@ class FlowEngine:
             tuple(context.commands),
         )
         if spec is not None and spec.final:
+            done = replace(done, ended=True)
+            if before_save:
+                before_save(done)
             if before is not None and not self._store.delete(key, expected):
                 raise ConcurrentUpdate(key.as_str())
-            return replace(done, ended=True)
+            return done
         now = context.now
         if entered:
             timeout = spec.timeout_seconds if spec else None
@@ -263,9 +287,12 @@ class FlowEngine:
             updated_at=now,
             expires_at=expires,
         )
+        done = replace(done, snapshot=snapshot)
+        if before_save:
+            before_save(done)
         if not self._store.save(key, snapshot, expected):
             raise ConcurrentUpdate(key.as_str())
-        return replace(done, snapshot=snapshot)
+        return done
 
 
 def _migrate(definition: FlowDefinition, snap: Snapshot) -> Snapshot | None:

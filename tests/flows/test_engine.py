@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import transitions
 
+from commerce.errors import OutOfStock
 from commerce.identity import Channel, ConversationKey
 from flows.engine import (
     SAME_STATE,
@@ -22,6 +23,7 @@ from flows.engine import (
     FlowDefinition,
     FlowEngine,
     FlowRegistry,
+    FlowResult,
     Outcome,
     StateSpec,
     TransitionSpec,
@@ -540,3 +542,34 @@ def test_a_timeout_that_stays_put_clears_the_deadline(
 
 def test_expire_without_a_flow(engine: FlowEngine) -> None:
     assert engine.expire(ALICE).outcome is Outcome.NO_FLOW
+
+
+def test_before_save_runs_commands_first_and_a_refusal_keeps_the_flow_in_place(
+    engine: FlowEngine,
+) -> None:
+    started = engine.start(ALICE, "order_confirmation", {"order": "A-1"})
+    seen: list[tuple[str | None, tuple[Command, ...]]] = []
+
+    def out_of_stock(result: FlowResult) -> None:
+        seen.append((result.state, result.commands))
+        raise OutOfStock("T-shirt M is sold out")
+
+    with pytest.raises(OutOfStock):
+        engine.handle(ALICE, "confirm", before_save=out_of_stock)
+    assert seen == [("awaiting_payment", (Command("order.confirm", {"order": "A-1"}),))]
+    assert engine.active(ALICE) == started.snapshot
+
+    accepted: list[FlowResult] = []
+    result = engine.handle(ALICE, "confirm", before_save=accepted.append)
+    assert accepted == [result]
+    assert engine.active(ALICE) == result.snapshot
+
+
+def test_before_save_is_not_called_when_nothing_is_written(engine: FlowEngine) -> None:
+    engine.start(ALICE, "order_confirmation", {"order": "A-1"})
+    calls: list[FlowResult] = []
+    assert engine.handle(ALICE, "paid", before_save=calls.append).outcome is Outcome.NOT_ACCEPTED
+    assert engine.expire(ALICE, before_save=calls.append).outcome is Outcome.NOT_DUE
+    assert calls == []
+    ended = engine.handle(ALICE, "cancel", before_save=calls.append)
+    assert calls == [ended] and ended.ended
