@@ -9,7 +9,7 @@ import time
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from web import health
+from web import health, webhooks
 from web.bootstrap import Container
 from web.logging_setup import request_id_var
 
@@ -31,6 +31,7 @@ def create_app(container: Container) -> Flask:
     _install_request_ids(app)
     _install_error_handlers(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks.bp)
     return app
 
 

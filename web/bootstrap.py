@@ -13,8 +13,12 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.platforms import Platforms
 from commerce.db.engine import make_engine, make_session_factory
+from commerce.media_store import MediaStore
+from commerce.services.admin_service import AdminService
 from commerce.services.catalog_service import CatalogService
+from commerce.services.conversation_service import ConversationService
 from commerce.services.customer_service import CustomerService
 from commerce.services.order_service import OrderService
 from commerce.services.uow import UnitOfWork
@@ -34,8 +38,13 @@ class Container:
     catalog: CatalogService
     customers: CustomerService
     orders: OrderService
+    conversations: ConversationService
+    admins: AdminService
+    media: MediaStore
+    platforms: Platforms
     extras: dict = field(default_factory=dict)
     _redis: redis.Redis | None = None
+    _chat: object | None = None
 
     @property
     def redis(self) -> redis.Redis:
@@ -50,13 +59,30 @@ class Container:
     def media_dir(self) -> Path:
         return Path(self.config.media_dir)
 
+    @property
+    def chat(self):  # noqa: ANN201 - web.chat_wiring.ChatRuntime, imported lazily
+        """Ingestion, outbox, sender and dispatcher; built on first use (needs Redis)."""
+        if self._chat is None:
+            from web.chat_wiring import build_chat
+
+            self._chat = build_chat(self, self.extras.get("router"))
+        return self._chat
+
+    @property
+    def ingestor(self):  # noqa: ANN201
+        return self.chat.ingestor
+
     def close(self) -> None:
+        self.platforms.close()
         if self._redis is not None:
             self._redis.close()
         self.engine.dispose()
 
 
-def bootstrap(config: AppConfig, env: Environment, *, redis_url: str | None = None) -> Container:
+def bootstrap(config: AppConfig, env: Environment, *, redis_url: str | None = None,
+              sandbox_base: str | None = None) -> Container:
+    from web.platform_setup import build_platforms
+
     engine = make_engine(env.database_url)
     session_factory = make_session_factory(engine)
     uow = UnitOfWork(session_factory)
@@ -71,4 +97,8 @@ def bootstrap(config: AppConfig, env: Environment, *, redis_url: str | None = No
         config=config, env=env, engine=engine, session_factory=session_factory, uow=uow,
         redis_url=redis_url or env.redis_url, catalog=CatalogService(uow),
         customers=CustomerService(uow), orders=orders,
+        conversations=ConversationService(uow),
+        admins=AdminService(uow, [(a.channel, a.account, a.user_id) for a in config.admins]),
+        media=MediaStore(uow, Path(config.media_dir)),
+        platforms=build_platforms(config, env, sandbox_base),
     )

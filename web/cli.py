@@ -105,6 +105,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_all_in_one(args.config, host=args.host, port=args.port)
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from web.worker_main import run_workers
+
+    return run_workers(args.config, threads=args.threads, claim_idle_ms=args.claim_idle_ms)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from web.wsgi import serve
 
@@ -127,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=default_port)
     serve.add_argument("--workers", type=int, default=2)
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="background workers only (needs REDIS_URL)")
+    worker.add_argument("--threads", type=int, default=4)
+    worker.add_argument("--claim-idle-ms", type=int, default=30_000,
+                        help="reclaim events a dead worker held after this idle time")
+    worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("seed-demo", help="load the demo store (idempotent)").set_defaults(

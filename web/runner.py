@@ -22,6 +22,7 @@ from web.environment import load_environment
 from web.local_redis import LocalRedis, RedisUnavailable, start_local_redis
 from web.logging_setup import setup_logging
 from web.runtime import background_services, start_all, stop_all
+from web.sandbox_mount import mount_sandbox
 
 log = logging.getLogger("chatcart.run")
 
@@ -47,14 +48,21 @@ def run_all_in_one(config_path: str | None, *, host: str, port: int) -> int:
                 return 1
             log.info("started private redis-server at %s", local.url)
         upgrade(env.database_url)
-        container = bootstrap(config, env, redis_url=local.url if local else None)
-        container.extras["bind"] = (host, port)
+        server_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        service_base = f"http://{server_host}:{port}"
+        container = bootstrap(config, env, redis_url=local.url if local else None,
+                              sandbox_base=f"{service_base}/sandbox")
         app = create_app(container)
+        if env.line_sandbox or env.messenger_sandbox:
+            mount_sandbox(app, container, service_base)
+            log.info("sandbox platforms at %s/sandbox/", service_base)
         services = background_services(container)
         server = make_server(host, port, app, threaded=True)
         start_all(services)
-        print(f"chatcart is serving {config.store.name} on http://{host}:{server.port} "
+        print(f"chatcart is serving {config.store.name} on {service_base} "
               "(Ctrl-C to stop)", flush=True)
+        if env.line_sandbox or env.messenger_sandbox:
+            print(f"sandbox chat: {service_base}/sandbox/", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         log.info("stopping")

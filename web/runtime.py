@@ -1,12 +1,11 @@
-"""Background services that live beside the web app (workers, sender, sweepers).
-
-``chatcart run`` starts them as threads in the web process; ``chatcart worker``
-runs them alone. Each feature registers its services here through the container.
-"""
+"""Background services that live beside the web app (workers, sender retries,
+sweepers). ``chatcart run`` starts them as threads in the web process;
+``chatcart worker`` runs them alone."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from web.bootstrap import Container
@@ -22,10 +21,19 @@ class BackgroundService(Protocol):
     def stop(self, timeout: float = 10) -> None: ...
 
 
-def background_services(container: Container) -> list[BackgroundService]:
-    """Every background service the container's features need, not yet started."""
-    factories = container.extras.get("background_factories", [])
-    return [factory(container) for factory in factories]
+ServiceFactory = Callable[[Container], BackgroundService]
+
+
+def background_services(container: Container, *, worker_threads: int = 4
+                        ) -> list[BackgroundService]:
+    """Every background service the features need, not yet started."""
+    from web.chat_wiring import relay, worker_pool
+
+    services: list[BackgroundService] = [worker_pool(container, worker_threads),
+                                         relay(container)]
+    for factory in container.extras.get("background_factories", []):
+        services.append(factory(container))
+    return services
 
 
 def start_all(services: list[BackgroundService]) -> None:

@@ -1,0 +1,174 @@
+"""Workers that drain conversation mailboxes.
+
+A worker takes one announcement from the ``ready`` stream (consumer group, so an
+announcement taken by a worker that died is reclaimed by another after
+``claim_idle``), takes the conversation lock, and handles that conversation's
+events one by one in arrival order. An event is removed from the mailbox only
+after it was handled, so a crash means it is handled again by the next worker:
+the handler must be idempotent on the event id (the dispatcher records handled
+events in SQL). An event that fails ``max_attempts`` times goes to a dead-letter
+list instead of blocking its conversation forever.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+
+import redis
+
+from bot.events import InboundEvent
+from bot.ingest import GROUP, Ingestor
+from commerce.identity import ConversationKey
+from flows.locks import ConversationLocks, LockTimeout
+
+log = logging.getLogger("chatcart.worker")
+
+_FINISH = """
+if redis.call('LLEN', KEYS[1]) == 0 then
+  redis.call('SREM', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+Handler = Callable[[InboundEvent], None]
+
+
+class InboxWorker:
+    def __init__(
+        self,
+        client: redis.Redis,
+        ingestor: Ingestor,
+        locks: ConversationLocks,
+        handler: Handler,
+        *,
+        consumer: str,
+        block_ms: int = 1000,
+        claim_idle_ms: int = 30_000,
+        max_batch: int = 50,
+        max_attempts: int = 3,
+        lock_wait: float = 10.0,
+    ) -> None:
+        self._redis = client
+        self._keys = ingestor.keys
+        self._locks = locks
+        self._handler = handler
+        self.consumer = consumer
+        self._block_ms = block_ms
+        self._claim_idle_ms = claim_idle_ms
+        self._max_batch = max_batch
+        self._max_attempts = max_attempts
+        self._lock_wait = lock_wait
+        self._finish = client.register_script(_FINISH)
+        ingestor.ensure_group()
+
+    def run_once(self) -> int:
+        """Handle at most one announced conversation; returns events handled."""
+        entries = self._redis.xreadgroup(
+            GROUP, self.consumer, {self._keys.ready: ">"}, count=1, block=self._block_ms
+        )
+        batch = entries[0][1] if entries else []
+        if not batch:
+            claimed = self._redis.xautoclaim(
+                self._keys.ready, GROUP, self.consumer, self._claim_idle_ms, "0-0", count=1
+            )
+            batch = claimed[1] if claimed else []
+        handled = 0
+        for entry_id, fields in batch:
+            if not fields:  # deleted while pending
+                self._ack(entry_id)
+                continue
+            handled += self._drain(entry_id, fields[b"c"].decode())
+        return handled
+
+    def _ack(self, entry_id: bytes) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.xack(self._keys.ready, GROUP, entry_id)
+        pipe.xdel(self._keys.ready, entry_id)
+        pipe.execute()
+
+    def _drain(self, entry_id: bytes, conv: str) -> int:
+        key = ConversationKey.parse(conv)
+        mailbox = self._keys.mailbox(conv)
+        try:
+            lease = self._locks.acquire(key, timeout=self._lock_wait)
+        except LockTimeout:
+            log.warning("conversation busy; leaving it for later", extra={"conversation": conv})
+            return 0
+        handled = 0
+        with lease:
+            while handled < self._max_batch:
+                raw = self._redis.lindex(mailbox, 0)
+                if raw is None:
+                    if self._finish(keys=[mailbox, self._keys.scheduled], args=[conv]):
+                        break
+                    continue
+                self._handle_one(raw)
+                self._redis.lpop(mailbox)
+                handled += 1
+                lease.extend()
+            else:
+                # Fairness: hand the rest of a long mailbox to the back of the queue.
+                self._redis.xadd(self._keys.ready, {"c": conv})
+        self._ack(entry_id)
+        return handled
+
+    def _handle_one(self, raw: bytes) -> None:
+        try:
+            event = InboundEvent.from_dict(json.loads(raw))
+        except ValueError:
+            log.error("unreadable inbound entry moved to dead letters")
+            self._redis.rpush(self._keys.dead, raw)
+            return
+        try:
+            self._handler(event)
+            self._redis.hdel(self._keys.attempts, event.event_id)
+        except Exception:
+            attempts = self._redis.hincrby(self._keys.attempts, event.event_id, 1)
+            log.exception("handling event failed", extra={"event_id": event.event_id,
+                                                          "attempt": attempts})
+            if attempts < self._max_attempts:
+                raise
+            self._redis.hdel(self._keys.attempts, event.event_id)
+            self._redis.rpush(self._keys.dead, raw)
+
+
+class WorkerPool:
+    """N worker threads sharing one handler; a background service of the runtime."""
+
+    name = "inbox-workers"
+
+    def __init__(self, make_worker: Callable[[int], InboxWorker], threads: int = 4) -> None:
+        self._make_worker = make_worker
+        self._count = threads
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._stop.clear()
+        for n in range(self._count):
+            worker = self._make_worker(n)
+            thread = threading.Thread(target=self._loop, args=(worker,), daemon=True,
+                                      name=f"inbox-worker-{n}")
+            thread.start()
+            self._threads.append(thread)
+
+    def _loop(self, worker: InboxWorker) -> None:
+        while not self._stop.is_set():
+            try:
+                worker.run_once()
+            except redis.ConnectionError:
+                log.warning("redis unavailable; retrying")
+                self._stop.wait(1.0)
+            except Exception:  # noqa: BLE001 - a failed event is retried via the stream
+                log.exception("worker iteration failed")
+                self._stop.wait(0.5)
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()

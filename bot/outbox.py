@@ -1,0 +1,160 @@
+"""The outbox: what we owe customers, durable until delivered.
+
+A reply is an ``OutboundBatch``: the messages for one conversation, with what the
+sender needs to choose a route (the LINE reply token and when it was issued,
+whether a person wrote it, whether it is an automated update that may wait for
+the customer). Each message becomes a ``queued`` row in the conversation history
+in the same SQL transaction that marks the inbound event handled, so a crash
+after that commit loses no reply and repeats none: the sender finishes what is
+still queued. Batches whose delivery must be retried later sit in a Redis sorted
+set scored by when they are due.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import redis
+from sqlalchemy import select, update
+
+from bot.messages import Message, message_from_dict
+from commerce.conversations import ChatMessage
+from commerce.services.uow import UnitOfWork
+from flows.keys import KeyBuilder
+
+
+@dataclass(frozen=True)
+class OutboundBatch:
+    conversation_id: int
+    messages: tuple[Message, ...]
+    reply_token: str | None = None
+    reply_token_at: datetime | None = None
+    human: bool = False
+    automated_update: bool = False
+    applies_if: dict | None = None
+    internal: bool = False
+    batch_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def meta(self) -> dict:
+        return {
+            "batch_id": self.batch_id,
+            "reply_token": self.reply_token,
+            "reply_token_at": self.reply_token_at.isoformat() if self.reply_token_at else None,
+            "human": self.human,
+            "automated_update": self.automated_update,
+            "applies_if": self.applies_if,
+            "internal": self.internal,
+        }
+
+
+@dataclass
+class PendingBatch:
+    """A batch loaded back from SQL with the ids and statuses of its rows."""
+
+    batch: OutboundBatch
+    row_ids: list[int]
+    statuses: list[str]
+
+
+def _kind(message: Message) -> str:
+    return type(message).__name__.lower()
+
+
+def _text_of(message: Message) -> str:
+    for name in ("text", "title", "alt_text"):
+        value = getattr(message, name, None)
+        if value:
+            return str(value)
+    return ""
+
+
+class Outbox:
+    def __init__(self, uow: UnitOfWork, client: redis.Redis, keys: KeyBuilder) -> None:
+        self._uow = uow
+        self._redis = client
+        self.due_key = keys.build("outbox:due")
+
+    def enqueue(self, batches: Sequence[OutboundBatch], *,
+                handled_message_id: int | None = None) -> None:
+        """Persist batches (and mark the inbound message handled) in one transaction."""
+        with self._uow() as session:
+            for batch in batches:
+                for index, message in enumerate(batch.messages):
+                    session.add(ChatMessage(
+                        conversation_id=batch.conversation_id, direction="out",
+                        kind=_kind(message), text=_text_of(message)[:2000],
+                        payload={"message": message.to_dict(), "batch": batch.meta(),
+                                 "index": index},
+                        outbox_id=f"{batch.batch_id}:{index}", status="queued",
+                        written_by_human=batch.human,
+                    ))
+            if handled_message_id is not None:
+                session.execute(update(ChatMessage).where(ChatMessage.id == handled_message_id)
+                                .values(status="handled"))
+
+    def load(self, batch_id: str) -> PendingBatch | None:
+        with self._uow() as session:
+            rows = session.scalars(
+                select(ChatMessage).where(ChatMessage.outbox_id.like(f"{batch_id}:%"))
+                .order_by(ChatMessage.id)
+            ).all()
+            return _pending(rows) if rows else None
+
+    def open_batches(self, conversation_id: int, statuses: tuple[str, ...] = ("queued",)
+                     ) -> list[PendingBatch]:
+        """Batches of a conversation with rows in ``statuses``, oldest first."""
+        with self._uow() as session:
+            rows = session.scalars(
+                select(ChatMessage).where(
+                    ChatMessage.conversation_id == conversation_id,
+                    ChatMessage.direction == "out", ChatMessage.status.in_(statuses))
+                .order_by(ChatMessage.id)
+            ).all()
+        groups: dict[str, list[ChatMessage]] = {}
+        for row in rows:
+            groups.setdefault(row.payload["batch"]["batch_id"], []).append(row)
+        return [_pending(group) for group in groups.values()]
+
+    def set_status(self, row_ids: Sequence[int], status: str, *, error: str = "",
+                   platform_ids: Sequence[str] = ()) -> None:
+        now = datetime.now(timezone.utc)
+        with self._uow() as session:
+            for n, row_id in enumerate(row_ids):
+                values: dict = {"status": status, "error": error[:300]}
+                if status == "sent":
+                    values["sent_at"] = now
+                if n < len(platform_ids):
+                    values["platform_message_id"] = platform_ids[n]
+                session.execute(update(ChatMessage).where(ChatMessage.id == row_id)
+                                .values(**values))
+
+    def schedule_retry(self, batch_id: str, delay_seconds: float) -> None:
+        self._redis.zadd(self.due_key, {batch_id: time.time() + delay_seconds})
+
+    def take_due(self, limit: int = 20) -> list[str]:
+        """Batch ids whose retry time has come; each is handed to one caller only."""
+        now = time.time()
+        taken: list[str] = []
+        for member in self._redis.zrangebyscore(self.due_key, "-inf", now, start=0, num=limit):
+            if self._redis.zrem(self.due_key, member):
+                taken.append(member.decode())
+        return taken
+
+
+def _pending(rows: Sequence[ChatMessage]) -> PendingBatch:
+    meta = rows[0].payload["batch"]
+    at = meta.get("reply_token_at")
+    batch = OutboundBatch(
+        conversation_id=rows[0].conversation_id,
+        messages=tuple(message_from_dict(r.payload["message"]) for r in rows),
+        reply_token=meta.get("reply_token"),
+        reply_token_at=datetime.fromisoformat(at) if at else None,
+        human=meta.get("human", False), automated_update=meta.get("automated_update", False),
+        applies_if=meta.get("applies_if"), internal=meta.get("internal", False),
+        batch_id=meta["batch_id"],
+    )
+    return PendingBatch(batch, [r.id for r in rows], [r.status for r in rows])

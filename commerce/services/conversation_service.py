@@ -1,0 +1,166 @@
+"""Conversation records and message history in SQL.
+
+Inbound messages are recorded with the platform's event id, which makes handling
+idempotent: a worker that finds an event already marked handled skips it.
+Outbound messages are rows too (``queued`` until the sender reports), so the
+history and the delivery status of every message live in one place.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from commerce.conversations import ChatMessage, Conversation
+from commerce.errors import NotFound
+from commerce.identity import ConversationKey
+from commerce.services.uow import UnitOfWork
+
+SHORT_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    id: int
+    channel: str
+    account: str
+    user_id: str
+    short_id: str
+    display_name: str
+    customer_id: int | None
+    last_inbound_at: datetime | None
+    last_auto_reply_at: datetime | None
+
+    @property
+    def key(self) -> ConversationKey:
+        return ConversationKey(self.channel, self.account, self.user_id)  # type: ignore[arg-type]
+
+    @property
+    def label(self) -> str:
+        return f"{self.display_name or self.user_id[:8]} ({self.short_id})"
+
+
+def _view(c: Conversation) -> ConversationView:
+    return ConversationView(c.id, c.channel, c.account, c.user_id, c.short_id, c.display_name,
+                            c.customer_id, c.last_inbound_at, c.last_auto_reply_at)
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    message_id: int
+    already_handled: bool
+
+
+class ConversationService:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def ensure(self, key: ConversationKey, display_name: str | None = None) -> ConversationView:
+        """The conversation for ``key``, created on first contact."""
+        where = (Conversation.channel == key.channel.value, Conversation.account == key.account,
+                 Conversation.user_id == key.user_id)
+        for _ in range(5):
+            try:
+                with self._uow() as session:
+                    conv = session.scalar(select(Conversation).where(*where))
+                    if conv is None:
+                        conv = Conversation(channel=key.channel.value, account=key.account,
+                                            user_id=key.user_id,
+                                            short_id=_short_id(), display_name=display_name or "")
+                        session.add(conv)
+                        session.flush()
+                    elif display_name and conv.display_name != display_name:
+                        conv.display_name = display_name
+                    return _view(conv)
+            except IntegrityError:
+                continue  # created concurrently, or a short id collided: look again
+        raise RuntimeError(f"could not create conversation {key.as_str()}")
+
+    def get(self, conversation_id: int) -> ConversationView:
+        with self._uow() as session:
+            conv = session.get(Conversation, conversation_id)
+            if conv is None:
+                raise NotFound(f"找不到對話 #{conversation_id}", field="conversation")
+            return _view(conv)
+
+    def find(self, text: str) -> ConversationView | None:
+        """By short id (as shown to merchants)."""
+        with self._uow() as session:
+            conv = session.scalar(
+                select(Conversation).where(Conversation.short_id == text.strip().lower())
+            )
+            return _view(conv) if conv else None
+
+    def recent(self, query: str = "", limit: int = 10) -> list[ConversationView]:
+        with self._uow() as session:
+            stmt = select(Conversation).order_by(
+                Conversation.last_inbound_at.desc().nulls_last(), Conversation.id.desc()
+            ).limit(limit)
+            if query:
+                like = f"%{query.strip()}%"
+                stmt = stmt.where(or_(Conversation.display_name.ilike(like),
+                                      Conversation.short_id == query.strip().lower()))
+            return [_view(c) for c in session.scalars(stmt)]
+
+    def link_customer(self, conversation_id: int, customer_id: int) -> None:
+        with self._uow() as session:
+            session.execute(update(Conversation).where(Conversation.id == conversation_id)
+                            .values(customer_id=customer_id))
+
+    def record_inbound(
+        self, conversation_id: int, *, event_id: str, kind: str, text: str = "",
+        payload: dict | None = None, at: datetime | None = None,
+    ) -> InboundRecord:
+        """Record an inbound message once; a repeat returns the first record."""
+        at = at or datetime.now(timezone.utc)
+        with self._uow() as session:
+            existing = session.scalar(select(ChatMessage).where(
+                ChatMessage.conversation_id == conversation_id,
+                ChatMessage.direction == "in", ChatMessage.platform_event_id == event_id))
+            if existing is not None:
+                return InboundRecord(existing.id, existing.status == "handled")
+            message = ChatMessage(conversation_id=conversation_id, direction="in", kind=kind,
+                                  text=text, payload=payload, platform_event_id=event_id,
+                                  status="received", created_at=at)
+            session.add(message)
+            conv = session.get(Conversation, conversation_id)
+            if conv.last_inbound_at is None or conv.last_inbound_at < at:
+                conv.last_inbound_at = at
+            conv.unread = Conversation.unread + 1
+            conv.followed = kind != "unfollow"
+            session.flush()
+            return InboundRecord(message.id, False)
+
+    def mark_handled(self, message_id: int) -> None:
+        with self._uow() as session:
+            session.execute(update(ChatMessage).where(ChatMessage.id == message_id)
+                            .values(status="handled"))
+
+    def attach_media(self, message_id: int, media_id: int) -> None:
+        with self._uow() as session:
+            session.execute(update(ChatMessage).where(ChatMessage.id == message_id)
+                            .values(media_id=media_id))
+
+    def mark_auto_replied(self, conversation_id: int, at: datetime) -> None:
+        with self._uow() as session:
+            session.execute(update(Conversation).where(Conversation.id == conversation_id)
+                            .values(last_auto_reply_at=at))
+
+    def history(self, conversation_id: int, limit: int = 200) -> list[ChatMessage]:
+        with self._uow() as session:
+            rows = session.scalars(select(ChatMessage).where(
+                ChatMessage.conversation_id == conversation_id
+            ).order_by(ChatMessage.id.desc()).limit(limit)).all()
+            return list(reversed(rows))
+
+    def count(self) -> int:
+        with self._uow() as session:
+            return session.scalar(select(func.count(Conversation.id))) or 0
+
+
+def _short_id() -> str:
+    return "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(6))

@@ -1,0 +1,81 @@
+"""Assembles the chat side (ingestion, outbox, sender, dispatcher, workers) over
+the container's stores. Built on first use, since it needs Redis."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from bot.dispatcher import Dispatcher
+from bot.inbox_worker import InboxWorker, WorkerPool
+from bot.ingest import Ingestor
+from bot.messages import Text
+from bot.notifier import Notifier
+from bot.outbox import Outbox
+from bot.outbox_relay import OutboxRelay
+from bot.routing import EchoRouter, Router
+from bot.sender import Sender
+from commerce.errors import NotFound
+from commerce.services.conversation_service import ConversationService, ConversationView
+from flows.keys import KeyBuilder
+from flows.locks import RedisConversationLocks
+
+
+@dataclass
+class ChatRuntime:
+    keys: KeyBuilder
+    ingestor: Ingestor
+    locks: RedisConversationLocks
+    outbox: Outbox
+    sender: Sender
+    dispatcher: Dispatcher
+    notifier: Notifier
+
+    def worker(self, name: str, **options) -> InboxWorker:  # noqa: ANN003
+        return InboxWorker(self.ingestor.client, self.ingestor, self.locks,
+                           self.dispatcher.handle, consumer=name, **options)
+
+
+def build_chat(container, router: Router | None = None, *,  # noqa: ANN001
+               key_prefix: str = "chatcart") -> ChatRuntime:
+    client = container.redis
+    keys = KeyBuilder(key_prefix)
+    conversations: ConversationService = container.conversations
+    outbox = Outbox(container.uow, client, keys)
+    notifier_ref: list[Notifier] = []
+
+    def notify_merchant(conv: ConversationView, text: str) -> None:
+        if notifier_ref:
+            notifier_ref[0].tell_admins([Text(f"{conv.label}：{text}")])
+
+    sender = Sender(outbox, container.platforms, conversations, client, keys,
+                    notify_merchant=notify_merchant)
+    notifier = Notifier(outbox, sender, conversations)
+    notifier.admin_conversations = container.admins.conversation_ids
+    notifier_ref.append(notifier)
+
+    def still_applies(condition: dict) -> bool:
+        try:
+            order = container.orders.get(condition["order"])
+        except (KeyError, NotFound):
+            return False
+        return order.status.value == condition.get("status", order.status.value)
+
+    dispatcher = Dispatcher(
+        conversations, outbox, sender, router or EchoRouter(), container.platforms,
+        container.media, still_applies=still_applies,
+        max_media_bytes=container.config.channels.max_media_bytes,
+    )
+    return ChatRuntime(keys, Ingestor(client, keys), RedisConversationLocks(client, keys),
+                       outbox, sender, dispatcher, notifier)
+
+
+def worker_pool(container, threads: int = 4, **options) -> WorkerPool:  # noqa: ANN001, ANN003
+    host = socket.gethostname()
+    chat = container.chat
+    return WorkerPool(lambda n: chat.worker(f"{host}-{id(chat)}-{n}", **options), threads)
+
+
+def relay(container) -> OutboxRelay:  # noqa: ANN001
+    chat = container.chat
+    return OutboxRelay(chat.outbox, chat.sender, chat.locks, container.conversations)

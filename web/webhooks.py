@@ -1,0 +1,99 @@
+"""Webhook endpoints: verify, parse, ingest, answer. No chat logic runs here.
+
+A request is checked in this order, each failure answered before any further
+work: size (413), signature over the raw bytes (LINE 400, Messenger 403), JSON
+shape (400). Only verified, parsed events are appended to Redis; the 200 goes out
+once they are durable, well inside LINE's 2 s and Messenger's 5 s.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+import redis
+from flask import Blueprint, Response, abort, current_app, request
+
+from bot.events import InvalidSignature, MalformedPayload
+from bot.line_adapter import LineWebhook
+from bot.messenger_adapter import MessengerWebhook
+
+bp = Blueprint("webhooks", __name__)
+log = logging.getLogger("chatcart.webhooks")
+
+MAX_WEBHOOK_BYTES = 1024 * 1024
+
+
+def _container():
+    return current_app.extensions["chatcart"]
+
+
+def _raw_body() -> bytes:
+    length = request.content_length
+    if length is not None and length > MAX_WEBHOOK_BYTES:
+        abort(413)
+    body = request.stream.read(MAX_WEBHOOK_BYTES + 1)
+    if len(body) > MAX_WEBHOOK_BYTES:
+        abort(413)
+    return body
+
+
+def _ingest(events: list) -> Response:
+    try:
+        _container().ingestor.ingest(events)
+    except redis.RedisError:
+        log.error("could not store webhook events; asking the platform to retry")
+        return Response("temporarily unavailable", status=503)
+    return Response("OK", mimetype="text/plain")
+
+
+@bp.post("/webhooks/line", defaults={"account": "main"})
+@bp.post("/webhooks/line/<account>")
+def line(account: str) -> Response:
+    channel = _container().platforms.line_channel(account)
+    if channel is None:
+        abort(404)
+    body = _raw_body()
+    parser = LineWebhook(channel.secret, account)
+    try:
+        events = parser.parse(body, request.headers.get("X-Line-Signature"))
+    except InvalidSignature:
+        log.warning("LINE webhook with a missing or bad signature refused",
+                    extra={"account": account, "remote": request.remote_addr})
+        return Response("invalid signature", status=400)
+    except MalformedPayload as exc:
+        log.warning("LINE webhook body refused: %s", exc, extra={"account": account})
+        return Response("malformed body", status=400)
+    return _ingest(events)
+
+
+@bp.get("/webhooks/messenger")
+def messenger_verify() -> Response:
+    expected = _container().platforms.messenger_verify_token or ""
+    given = request.args.get("hub.verify_token", "")
+    if (request.args.get("hub.mode") == "subscribe" and expected
+            and hmac.compare_digest(given.encode(), expected.encode())):
+        return Response(request.args.get("hub.challenge", ""), mimetype="text/plain")
+    log.warning("Messenger verification with a wrong token refused")
+    return Response("forbidden", status=403)
+
+
+@bp.post("/webhooks/messenger")
+def messenger() -> Response:
+    platforms = _container().platforms
+    body = _raw_body()
+    try:
+        events = MessengerWebhook(platforms.messenger_app_secret or "").parse(
+            body, request.headers.get("X-Hub-Signature-256"))
+    except InvalidSignature:
+        log.warning("Messenger webhook with a missing or bad signature refused",
+                    extra={"remote": request.remote_addr})
+        return Response("invalid signature", status=403)
+    except MalformedPayload as exc:
+        log.warning("Messenger webhook body refused: %s", exc)
+        return Response("malformed body", status=400)
+    known = [e for e in events if platforms.messenger_page(e.account) is not None]
+    if len(known) != len(events):
+        log.warning("events for pages that are not configured were dropped",
+                    extra={"dropped": len(events) - len(known)})
+    return _ingest(known)
