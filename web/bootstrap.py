@@ -6,7 +6,9 @@ Everything the web process, the workers and the CLI use comes from one
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import redis
@@ -27,6 +29,10 @@ from web.config import AppConfig
 from web.environment import Environment
 
 
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 @dataclass
 class Container:
     config: AppConfig
@@ -42,6 +48,7 @@ class Container:
     admins: AdminService
     media: MediaStore
     platforms: Platforms
+    clock: Callable[[], datetime] = field(default=lambda: _utcnow())
     extras: dict = field(default_factory=dict)
     _redis: redis.Redis | None = None
     _chat: object | None = None
@@ -80,7 +87,9 @@ class Container:
 
 
 def bootstrap(config: AppConfig, env: Environment, *, redis_url: str | None = None,
-              sandbox_base: str | None = None) -> Container:
+              sandbox_base: str | None = None,
+              clock: Callable[[], datetime] | None = None) -> Container:
+    """Build everything from config; ``clock`` replaces the wall clock (tests, sandbox)."""
     from web.platform_setup import build_platforms
 
     engine = make_engine(env.database_url)
@@ -92,6 +101,7 @@ def bootstrap(config: AppConfig, env: Environment, *, redis_url: str | None = No
         delivery_methods=checkout.delivery_by_code(),
         payment_methods=checkout.payment_by_code(),
         policy=config.orders.policy(config.store.timezone),
+        **({"clock": clock} if clock else {}),
     )
     return Container(
         config=config, env=env, engine=engine, session_factory=session_factory, uow=uow,
@@ -101,4 +111,5 @@ def bootstrap(config: AppConfig, env: Environment, *, redis_url: str | None = No
         admins=AdminService(uow, [(a.channel, a.account, a.user_id) for a in config.admins]),
         media=MediaStore(uow, Path(config.media_dir)),
         platforms=build_platforms(config, env, sandbox_base),
+        clock=clock or _utcnow,
     )

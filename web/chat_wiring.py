@@ -49,7 +49,7 @@ def build_chat(container, router: Router | None = None, *,  # noqa: ANN001
             notifier_ref[0].tell_admins([Text(f"{conv.label}：{text}")])
 
     sender = Sender(outbox, container.platforms, conversations, client, keys,
-                    notify_merchant=notify_merchant)
+                    notify_merchant=notify_merchant, clock=container.clock)
     notifier = Notifier(outbox, sender, conversations)
     notifier.admin_conversations = container.admins.conversation_ids
     notifier_ref.append(notifier)

@@ -1,0 +1,14 @@
+import pytest
+
+from tests.support.live_shop import start_live_shop
+
+
+@pytest.fixture
+def live_shop(app_config, environment, redis_url):
+    """chatcart over real HTTP with the sandbox platforms, workers and the demo store."""
+    from commerce.demo import seed_demo
+
+    shop = start_live_shop(app_config, environment, redis_url)
+    seed_demo(shop.container.catalog, shop.container.customers)
+    yield shop
+    shop.stop()
