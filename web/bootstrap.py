@@ -22,6 +22,7 @@ from commerce.services.admin_service import AdminService
 from commerce.services.catalog_service import CatalogService
 from commerce.services.conversation_service import ConversationService
 from commerce.services.customer_service import CustomerService
+from commerce.services.order_links import OrderLinkService
 from commerce.services.order_service import OrderService
 from commerce.services.uow import UnitOfWork
 from flows.redis_client import make_redis
@@ -47,6 +48,7 @@ class Container:
     conversations: ConversationService
     admins: AdminService
     media: MediaStore
+    order_links: OrderLinkService
     platforms: Platforms
     clock: Callable[[], datetime] = field(default=lambda: _utcnow())
     extras: dict = field(default_factory=dict)
@@ -110,6 +112,7 @@ def bootstrap(config: AppConfig, env: Environment, *, redis_url: str | None = No
         conversations=ConversationService(uow),
         admins=AdminService(uow, [(a.channel, a.account, a.user_id) for a in config.admins]),
         media=MediaStore(uow, Path(config.media_dir)),
+        order_links=OrderLinkService(uow),
         platforms=build_platforms(config, env, sandbox_base),
         clock=clock or _utcnow,
     )
