@@ -27,10 +27,6 @@ class SandboxClock:
         self._offset = timedelta()
         self._lock = threading.Lock()
 
-    @property
-    def frozen(self) -> bool:
-        return self._frozen is not None
-
     def now(self) -> datetime:
         with self._lock:
             base = self._frozen if self._frozen is not None else datetime.now(timezone.utc)
