@@ -196,13 +196,13 @@ class PickupStore(BaseModel):
     def _store_id_format(cls, store_id: str, info: ValidationInfo) -> str:
         chain, country = info.data.get("chain"), info.data.get("country")
         if country != "TW":
-            pattern, rule = r"^[0-9A-Za-z]{1,10}$", "1-10 letters or digits"
+            pattern, rule = r"^[0-9A-Za-z]{1,10}$", "1–10 個英數字"
         elif chain is Chain.SEVEN_ELEVEN:
-            pattern, rule = r"^[0-9]{6}$", "6 digits"
+            pattern, rule = r"^[0-9]{6}$", "6 位數字"
         else:
-            pattern, rule = r"^F?[0-9]{6}$", "6 digits, optionally prefixed with F"
+            pattern, rule = r"^F?[0-9]{6}$", "6 位數字（可加 F 前綴）"
         if not re.fullmatch(pattern, store_id):
-            raise ValueError(f"store id {store_id!r} must be {rule}")
+            raise ValueError(f"門市代號 {store_id} 需為 {rule}")
         return store_id
 
 
@@ -217,7 +217,7 @@ def pickup_store(**fields: Any) -> PickupStore:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "store"
         message = first["msg"].removeprefix("Value error, ")
-        raise ValidationError(f"invalid pickup store: {message}", field=field) from exc
+        raise ValidationError(f"門市資料有誤：{message}", field=field) from exc
 
 
 _SANDBOX_ROWS = (
@@ -243,7 +243,7 @@ def find_store(chain: Chain | str, store_id: str) -> PickupStore:
     for store in SANDBOX_STORES[chain]:
         if store.store_id == store_id:
             return store
-    raise NotFound(f"no {chain.value} sandbox store {store_id!r}", field="store_id")
+    raise NotFound(f"找不到沙盒門市 {chain.value} {store_id}", field="store_id")
 
 
 # --- recipients -----------------------------------------------------------------
@@ -277,18 +277,14 @@ def normalize_mobile(phone: str) -> str:
         rest = digits[4:]
         digits = rest if rest.startswith("0") else "0" + rest
     if not re.fullmatch(r"09[0-9]{8}", digits):
-        raise ValidationError(
-            "the mobile number must be a Taiwan mobile such as 0912345678", field="phone"
-        )
+        raise ValidationError("手機號碼需為台灣手機號碼，例如 0912345678", field="phone")
     return digits
 
 
 def _foreign_phone(phone: str) -> str:
     digits = re.sub(r"[\s\-().]", "", _clean(phone))
     if not re.fullmatch(r"\+?[0-9]{8,15}", digits):
-        raise ValidationError(
-            "the phone number must have 8-15 digits, with the country code", field="phone"
-        )
+        raise ValidationError("電話需為含國碼的 8–15 位數字", field="phone")
     return digits
 
 
@@ -296,21 +292,18 @@ def validate_cvs_name(name: str) -> str:
     """Pickup name as on the ID card: 4-10 "bytes", a Chinese character counting two."""
     name = _clean(name)
     if any(ch.isdigit() for ch in name):
-        raise ValidationError("the recipient name may not contain digits", field="name")
+        raise ValidationError("取件人姓名不可包含數字", field="name")
     if any(ch.isspace() for ch in name):
-        raise ValidationError("the recipient name may not contain spaces", field="name")
+        raise ValidationError("取件人姓名不可包含空白", field="name")
     bad = sorted({ch for ch in name if ch in _CVS_FORBIDDEN})
     if bad:
-        raise ValidationError(f"the recipient name may not contain {' '.join(bad)}", field="name")
+        raise ValidationError(f"取件人姓名不可包含 {' '.join(bad)}", field="name")
     if not all(_CJK_RE.match(ch) or ch.isascii() and ch.isalpha() for ch in name):
-        raise ValidationError(
-            "the recipient name may only use Chinese characters or Latin letters", field="name"
-        )
+        raise ValidationError("取件人姓名只能使用中文或英文字母", field="name")
     size = sum(2 if _CJK_RE.match(ch) else 1 for ch in name)
     if not 4 <= size <= 10:
         raise ValidationError(
-            "the recipient name must be 2-5 Chinese characters or 4-10 Latin letters, "
-            "exactly as on the ID card",
+            "取件人姓名需為 2–5 個中文字或 4–10 個英文字母，且與證件相同",
             field="name",
         )
     return name
@@ -320,7 +313,7 @@ def _latin_name(name: str) -> str:
     name = " ".join(_clean(name).split())
     if not _LATIN_NAME_RE.fullmatch(name):
         raise ValidationError(
-            "for this destination, write the full name in English letters (romanised)",
+            "寄往此地區，收件人姓名請以英文（拼音）填寫",
             field="name",
         )
     return name
@@ -331,28 +324,29 @@ def _home_address(address: str | None, destination: Destination | None) -> str:
     if destination is not None and destination.latin_only:
         if not address.isascii() or not 6 <= len(address) <= 120:
             raise ValidationError(
-                "for this destination, write the address in English letters (6-120 characters)",
+                "寄往此地區，地址請以英文填寫（6–120 字元）",
                 field="address",
             )
         if destination.code not in _NO_POSTCODE_DESTINATIONS and not any(
             _POSTCODE_TOKEN_RE.fullmatch(token) for token in re.split(r"[\s,]+", address)
         ):
-            raise ValidationError("the address must include the postcode", field="address")
+            raise ValidationError("地址需包含郵遞區號", field="address")
     elif not 6 <= len(address) <= 60:
-        raise ValidationError("the address must be 6-60 characters", field="address")
+        raise ValidationError("地址需為 6–60 個字", field="address")
     return address
 
 
-def _destination_for(method: DeliveryMethod, code: str | None) -> Destination | None:
+def check_destination(method: DeliveryMethod, code: str | None) -> Destination | None:
+    """The destination of a cross-border method (``None`` at home), or why not."""
     if not method.is_cross_border:
         if code not in (None, "", "TW", "tw"):
-            raise ValidationError(f"{method.name} only delivers in Taiwan", field="destination")
+            raise ValidationError(f"{method.name} 只寄送台灣", field="destination")
         return None
     found = method.destination(code or "")
     if found is None:
         allowed = ", ".join(d.code for d in method.destinations)
         raise ValidationError(
-            f"{method.name} delivers to {allowed}; choose one of them", field="destination"
+            f"{method.name} 寄送地區為 {allowed}，請選擇其中之一", field="destination"
         )
     return found
 
@@ -366,7 +360,7 @@ def validate_recipient(
     store: PickupStore | None = None,
 ) -> Recipient:
     """Normalise and check a recipient for ``method``; the first broken rule is raised."""
-    dest = _destination_for(method, destination)
+    dest = check_destination(method, destination)
     if dest is not None and dest.latin_only:
         clean_name = _latin_name(name)
     elif is_store_pickup(method):
@@ -374,15 +368,15 @@ def validate_recipient(
     else:
         clean_name = _clean(name)
         if not 1 <= len(clean_name) <= 30:
-            raise ValidationError("the recipient name must be 1-30 characters", field="name")
+            raise ValidationError("收件人姓名需為 1–30 個字", field="name")
     clean_phone = normalize_mobile(phone) if dest is None else _foreign_phone(phone)
     clean_address = _home_address(address, dest) if is_home_delivery(method) else None
     if is_store_pickup(method):
         country = dest.code if dest is not None else "TW"
         if store is None:
-            raise ValidationError("choose a pickup store", field="store")
+            raise ValidationError("請選擇取貨門市", field="store")
         if store.chain is not method.chain or store.country != country:
-            raise ValidationError(f"the store does not belong to {method.name}", field="store")
+            raise ValidationError(f"此門市不屬於 {method.name}", field="store")
     else:
         store = None
     return Recipient(
@@ -405,17 +399,17 @@ def check_parcel(
     sides = (length_cm, width_cm, height_cm)
     if limits.max_sum_cm is not None and sum(sides) > limits.max_sum_cm:
         raise ValidationError(
-            f"{method.name}: length + width + height may be at most {limits.max_sum_cm} cm",
+            f"{method.name}：長＋寬＋高最多 {limits.max_sum_cm} 公分",
             field="parcel",
         )
     if limits.max_longest_cm is not None and max(sides) > limits.max_longest_cm:
         raise ValidationError(
-            f"{method.name}: the longest side may be at most {limits.max_longest_cm} cm",
+            f"{method.name}：最長邊最多 {limits.max_longest_cm} 公分",
             field="parcel",
         )
     if limits.max_weight_g is not None and weight_g > limits.max_weight_g:
         raise ValidationError(
-            f"{method.name}: the parcel may weigh at most {limits.max_weight_g / 1000:g} kg",
+            f"{method.name}：包裹最重 {limits.max_weight_g / 1000:g} 公斤",
             field="parcel",
         )
 
@@ -430,11 +424,11 @@ def cod_available(method: DeliveryMethod, amount: int) -> bool:
 def check_cod(method: DeliveryMethod, amount: int) -> None:
     """Refuse cash collection the method cannot do, with the reason."""
     if not method.cod_allowed:
-        raise ValidationError(f"{method.name} does not collect payment", field="payment")
+        raise ValidationError(f"{method.name} 不提供代收貨款", field="payment")
     if amount < 1:
-        raise ValidationError("there is nothing to collect on delivery", field="payment")
+        raise ValidationError("沒有需要代收的金額", field="payment")
     if method.cod_max is not None and amount > method.cod_max:
         raise ValidationError(
-            f"{method.name} collects at most NT${method.cod_max:,}; choose another payment",
+            f"{method.name} 代收金額最多 NT${method.cod_max:,}，請改用其他付款方式",
             field="payment",
         )

@@ -9,21 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from commerce.delivery import DeliveryMethod, check_parcel
-from commerce.errors import ValidationError
+from commerce.delivery import DeliveryMethod, check_destination, check_parcel
 from commerce.pricing.allocation import WorkingLine, targets
 from commerce.pricing.breakdown import AppliedPromotion, PromotionStage, ShippingResult
 from commerce.pricing.cart import Parcel
 from commerce.pricing.rules import FreeShippingOver
-
-
-def _check_destination(method: DeliveryMethod, destination: str | None) -> None:
-    if method.is_cross_border:
-        if destination is None or method.destination(destination) is None:
-            allowed = ", ".join(d.code for d in method.destinations)
-            raise ValidationError(f"{method.name} 只寄送到 {allowed}", field="destination")
-    elif destination not in (None, "TW"):
-        raise ValidationError(f"{method.name} 只寄送台灣", field="destination")
 
 
 def apply_shipping(
@@ -37,7 +27,7 @@ def apply_shipping(
     """The fee charged, and the free-shipping promotion that waived it, if any."""
     if method is None:
         return ShippingResult(None, 0, 0, None, 0), None
-    _check_destination(method, destination)
+    check_destination(method, destination)
     if parcel is not None:
         check_parcel(method, parcel.length_cm, parcel.width_cm, parcel.height_cm, parcel.weight_g)
     merchandise = sum(w.amount for w in lines if not w.line.is_gift)

@@ -151,15 +151,15 @@ def test_cvs_name_accepted(name):
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("王", "2-5 Chinese"),
-        ("歐陽小明明明", "2-5 Chinese"),
-        ("Joe", "4-10 Latin"),
-        ("Johnathan Smith", "spaces"),
-        ("JohnathanSmith", "4-10 Latin"),
-        ("王小明2", "digits"),
+        ("王", "2–5 個中文字"),
+        ("歐陽小明明明", "2–5 個中文字"),
+        ("Joe", "4–10 個英文字母"),
+        ("Johnathan Smith", "空白"),
+        ("JohnathanSmith", "4–10 個英文字母"),
+        ("王小明2", "數字"),
         ("王_小明", "_"),
         ("O'Neil", "'"),
-        ("王。明", "Chinese characters or Latin letters"),
+        ("王。明", "只能使用中文或英文字母"),
     ],
 )
 def test_cvs_name_refused_with_the_rule(name, reason):
@@ -173,10 +173,10 @@ def test_full_width_latin_name_is_normalised():
 
 
 def test_store_pickup_recipient_needs_a_store_of_the_same_chain():
-    with pytest.raises(ValidationError, match="pickup store"):
+    with pytest.raises(ValidationError, match="取貨門市"):
         validate_recipient(SEVEN, "王小明", "0912345678")
     family_store = find_store(Chain.FAMILYMART, "006598")
-    with pytest.raises(ValidationError, match="does not belong"):
+    with pytest.raises(ValidationError, match="不屬於"):
         validate_recipient(SEVEN, "王小明", "0912345678", store=family_store)
     got = validate_recipient(SEVEN, " 王小明 ", "0912 345 678", store=STORE_711)
     assert (got.name, got.phone, got.store, got.address) == (
@@ -201,12 +201,12 @@ def test_home_address_length(address, ok):
     if ok:
         assert validate_recipient(HCT, "王小明", "0912345678", address=address).address == address
     else:
-        with pytest.raises(ValidationError, match="6-60"):
+        with pytest.raises(ValidationError, match="6–60"):
             validate_recipient(HCT, "王小明", "0912345678", address=address)
 
 
 def test_domestic_method_refuses_a_foreign_destination():
-    with pytest.raises(ValidationError, match="only delivers in Taiwan"):
+    with pytest.raises(ValidationError, match="只寄送台灣"):
         validate_recipient(
             HCT, "王小明", "0912345678", address="台北市信義路一段", destination="JP"
         )
@@ -221,7 +221,7 @@ def test_cross_border_destination_must_be_listed():
 
 
 def test_latin_only_destination_requires_a_romanised_name():
-    with pytest.raises(ValidationError, match="English letters") as err:
+    with pytest.raises(ValidationError, match="英文") as err:
         validate_recipient(
             XB_HOME,
             "山田太郎",
@@ -235,8 +235,8 @@ def test_latin_only_destination_requires_a_romanised_name():
 @pytest.mark.parametrize(
     ("address", "message"),
     [
-        ("東京都千代田区1-1 100-0001", "English letters"),
-        ("Chiyoda Tokyo", "postcode"),
+        ("東京都千代田区1-1 100-0001", "英文"),
+        ("Chiyoda Tokyo", "郵遞區號"),
     ],
 )
 def test_latin_only_destination_requires_a_latin_address_with_postcode(address, message):
@@ -266,7 +266,7 @@ def test_hong_kong_by_default_accepts_chinese_and_needs_no_postcode():
 
 
 def test_singapore_set_to_latin_only_refuses_chinese():
-    with pytest.raises(ValidationError, match="English letters"):
+    with pytest.raises(ValidationError, match="英文"):
         validate_recipient(
             XB_HOME, "陳大文", "+65 9123 4567", address="1 Raffles Place 048616", destination="SG"
         )
@@ -278,7 +278,7 @@ def test_cross_border_pickup_store_must_be_in_the_destination():
     )
     got = validate_recipient(XB_PICKUP, "陳大文", "+85291234567", destination="HK", store=hk_store)
     assert got.store == hk_store
-    with pytest.raises(ValidationError, match="does not belong"):
+    with pytest.raises(ValidationError, match="不屬於"):
         validate_recipient(XB_PICKUP, "陳大文", "+85291234567", destination="HK", store=STORE_711)
 
 
@@ -299,7 +299,7 @@ def test_store_id_checked_per_chain(chain, store_id, ok):
     if ok:
         assert pickup_store(**fields).store_id == store_id
     else:
-        with pytest.raises(ValidationError, match="store id") as err:
+        with pytest.raises(ValidationError, match="門市代號") as err:
             pickup_store(**fields)
         assert err.value.field == "store_id"
 
@@ -316,12 +316,12 @@ def test_sandbox_stores_cover_both_chains_and_an_outlying_island():
     ("m", "dims", "weight", "message"),
     [
         (SEVEN, (45, 30, 30), 5000, None),
-        (SEVEN, (45, 30, 31), 1000, "105 cm"),
-        (SEVEN, (46, 20, 20), 1000, "longest side"),
-        (SEVEN, (30, 30, 30), 5001, "5 kg"),
+        (SEVEN, (45, 30, 31), 1000, "105 公分"),
+        (SEVEN, (46, 20, 20), 1000, "最長邊"),
+        (SEVEN, (30, 30, 30), 5001, "5 公斤"),
         (FAMILY_B2C, (50, 40, 30), 10000, None),
-        (FAMILY_B2C, (50, 40, 31), 1000, "120 cm"),
-        (HCT, (150, 100, 100), 20001, "20 kg"),
+        (FAMILY_B2C, (50, 40, 31), 1000, "120 公分"),
+        (HCT, (150, 100, 100), 20001, "20 公斤"),
         (TCAT, (60, 50, 40), 20000, None),
         (method("custom"), (500, 500, 500), 10**6, None),
     ],
@@ -339,11 +339,11 @@ def test_parcel_limits(m, dims, weight, message):
     ("m", "amount", "message"),
     [
         (SEVEN, 20000, None),
-        (SEVEN, 20001, "at most NT\\$20,000"),
-        (SEVEN, 0, "nothing to collect"),
+        (SEVEN, 20001, "NT\\$20,000"),
+        (SEVEN, 0, "沒有需要代收"),
         (HCT, 100000, None),
         (HCT, 100001, "100,000"),
-        (TCAT, 100, "does not collect"),
+        (TCAT, 100, "不提供代收"),
     ],
 )
 def test_cash_collection_limits(m, amount, message):

@@ -54,7 +54,7 @@ def test_no_delivery_method_means_no_shipping():
 
 
 def test_parcel_over_the_carrier_limit_blocks_the_method():
-    with pytest.raises(ValidationError, match="5 kg"):
+    with pytest.raises(ValidationError, match="5 公斤"):
         quote([line("a", 100)], delivery=delivery(), parcel=Parcel(30, 20, 10, 6000))
     ok = quote([line("a", 100)], delivery=delivery(), parcel=Parcel(30, 20, 10, 4000))
     assert ok.shipping.charged == 60
