@@ -122,56 +122,56 @@ class InvoiceChoice(BaseModel):
             self._check_donation()
         else:
             if self.love_code:
-                raise _bad("a love code is only for a donated invoice", "love_code")
+                raise _bad("愛心碼只用於捐贈發票", "love_code")
             if self.kind is InvoiceKind.COMPANY:
                 self._check_company()
             elif self.ubn or self.company_title:
-                raise _bad("choose a company invoice to add a UBN", "ubn")
+                raise _bad("要填統一編號，請選擇公司發票", "ubn")
             self._check_carrier()
         if self.paper and not (self.paper_name and self.paper_address):
-            raise _bad("a paper invoice needs a name and a postal address", "paper_address")
+            raise _bad("紙本發票需要收件人姓名與地址", "paper_address")
         return self
 
     def _check_donation(self) -> None:
         if self.ubn:
-            raise _bad("a donated invoice cannot carry a UBN", "ubn")
+            raise _bad("捐贈發票不能填統一編號", "ubn")
         if self.carrier_type or self.carrier_number:
-            raise _bad("a donated invoice goes to the charity, not to a carrier", "carrier_type")
+            raise _bad("捐贈發票不能存入載具", "carrier_type")
         if self.paper:
-            raise _bad("a donated invoice is never printed", "paper")
+            raise _bad("捐贈發票不會列印", "paper")
         if not self.love_code or not _LOVE_CODE_RE.fullmatch(self.love_code):
-            raise _bad("the love code is 3 to 7 digits", "love_code")
+            raise _bad("愛心碼為 3–7 位數字", "love_code")
 
     def _check_company(self) -> None:
         if not self.ubn or not re.fullmatch(r"[0-9]{8}", self.ubn):
-            raise _bad("the UBN (統一編號) is 8 digits", "ubn")
+            raise _bad("統一編號為 8 位數字", "ubn")
         if not ubn_is_valid(self.ubn):
-            raise _bad("this UBN fails the checksum; please check the digits", "ubn")
+            raise _bad("統一編號檢查碼不符，請確認號碼", "ubn")
         if not self.company_title or len(self.company_title) > 60:
-            raise _bad("the company title is required, at most 60 characters", "company_title")
+            raise _bad("公司抬頭必填，最多 60 字", "company_title")
         if self.carrier_type not in (None, CarrierType.MOBILE_BARCODE):
-            raise _bad("a company invoice can only use a mobile barcode carrier", "carrier_type")
+            raise _bad("公司發票只能使用手機條碼載具", "carrier_type")
 
     def _check_carrier(self) -> None:
         if self.paper:
             if self.carrier_type or self.carrier_number:
-                raise _bad("a printed invoice cannot also go to a carrier", "carrier_type")
+                raise _bad("紙本發票不能同時存入載具", "carrier_type")
             return
         if self.carrier_type is None:
             if self.kind is InvoiceKind.PERSONAL:
-                raise _bad("choose a carrier for the invoice, or ask for paper", "carrier_type")
+                raise _bad("請選擇發票載具，或索取紙本發票", "carrier_type")
             if self.carrier_number:
-                raise _bad("choose the carrier type for this number", "carrier_type")
+                raise _bad("請選擇載具類型", "carrier_type")
             return
         number = self.carrier_number or ""
         if self.carrier_type is CarrierType.MEMBER:
             if number:
-                raise _bad("the member carrier needs no number", "carrier_number")
+                raise _bad("會員載具不需要輸入號碼", "carrier_number")
         elif self.carrier_type is CarrierType.MOBILE_BARCODE:
             if not _MOBILE_BARCODE_RE.fullmatch(number):
                 raise _bad(
-                    "a mobile barcode is / and 7 characters from 0-9, A-Z, . + -",
+                    "手機條碼為 / 加 7 碼（0-9、A-Z、. + -）",
                     "carrier_number",
                 )
         elif not _CITIZEN_CERTIFICATE_RE.fullmatch(number):
-            raise _bad("a citizen certificate number is 2 letters and 14 digits", "carrier_number")
+            raise _bad("自然人憑證條碼為 2 個英文字母加 14 位數字", "carrier_number")

@@ -86,19 +86,19 @@ def test_personal_carrier_normalised(carrier_type, raw, stored):
 
 def test_member_carrier_needs_no_number():
     assert personal(carrier_type="member").carrier_type is CarrierType.MEMBER
-    with pytest.raises(ValidationError, match="needs no number"):
+    with pytest.raises(ValidationError, match="不需要輸入號碼"):
         personal(carrier_type="member", carrier_number="/ABC+123")
 
 
 @pytest.mark.parametrize(
     ("carrier_type", "raw", "message"),
     [
-        ("mobile_barcode", "ABC1234", "mobile barcode"),
-        ("mobile_barcode", "/ABC12345", "mobile barcode"),
-        ("mobile_barcode", "/ABC 123", "mobile barcode"),
-        ("mobile_barcode", None, "mobile barcode"),
-        ("citizen_certificate", "A123456789012345", "citizen certificate"),
-        ("citizen_certificate", "AB1234567890123", "citizen certificate"),
+        ("mobile_barcode", "ABC1234", "手機條碼"),
+        ("mobile_barcode", "/ABC12345", "手機條碼"),
+        ("mobile_barcode", "/ABC 123", "手機條碼"),
+        ("mobile_barcode", None, "手機條碼"),
+        ("citizen_certificate", "A123456789012345", "自然人憑證"),
+        ("citizen_certificate", "AB1234567890123", "自然人憑證"),
     ],
 )
 def test_bad_carrier_number(carrier_type, raw, message):
@@ -108,22 +108,22 @@ def test_bad_carrier_number(carrier_type, raw, message):
 
 
 def test_personal_needs_a_carrier_or_paper():
-    with pytest.raises(ValidationError, match="choose a carrier") as err:
+    with pytest.raises(ValidationError, match="請選擇發票載具") as err:
         personal()
     assert err.value.field == "carrier_type"
     printed = personal(paper=True, paper_name="王小明", paper_address="台北市信義路一段1號")
     assert printed.paper
-    with pytest.raises(ValidationError, match="cannot also go to a carrier"):
+    with pytest.raises(ValidationError, match="不能同時存入載具"):
         personal(paper=True, paper_name="王", paper_address="台北", carrier_type="member")
-    with pytest.raises(ValidationError, match="postal address"):
+    with pytest.raises(ValidationError, match="姓名與地址"):
         personal(paper=True, paper_name="王小明")
 
 
 def test_personal_refuses_company_and_donation_fields():
-    with pytest.raises(ValidationError, match="company invoice") as err:
+    with pytest.raises(ValidationError, match="公司發票") as err:
         personal(carrier_type="member", ubn="04595257")
     assert err.value.field == "ubn"
-    with pytest.raises(ValidationError, match="only for a donated") as err:
+    with pytest.raises(ValidationError, match="只用於捐贈") as err:
         personal(carrier_type="member", love_code="168")
     assert err.value.field == "love_code"
 
@@ -145,19 +145,19 @@ def test_company_choice():
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"ubn": "1234567"}, "ubn", "8 digits"),
-        ({"ubn": None}, "ubn", "8 digits"),
-        ({"ubn": "12345678"}, "ubn", "checksum"),
-        ({"company_title": None}, "company_title", "company title"),
+        ({"ubn": "1234567"}, "ubn", "8 位數字"),
+        ({"ubn": None}, "ubn", "8 位數字"),
+        ({"ubn": "12345678"}, "ubn", "檢查碼"),
+        ({"company_title": None}, "company_title", "公司抬頭"),
         ({"company_title": "公" * 61}, "company_title", "60"),
-        ({"carrier_type": "member"}, "carrier_type", "only use a mobile barcode"),
+        ({"carrier_type": "member"}, "carrier_type", "只能使用手機條碼"),
         (
             {"carrier_type": "citizen_certificate", "carrier_number": "AB12345678901234"},
             "carrier_type",
-            "only use a mobile barcode",
+            "只能使用手機條碼",
         ),
-        ({"love_code": "168"}, "love_code", "donated"),
-        ({"carrier_number": "/ABC+123"}, "carrier_type", "carrier type"),
+        ({"love_code": "168"}, "love_code", "捐贈"),
+        ({"carrier_number": "/ABC+123"}, "carrier_type", "載具類型"),
     ],
 )
 def test_bad_company_choice(fields, field, message):
