@@ -19,8 +19,10 @@ Order of application, each stage on integers and never below zero:
 7. store credit, capped by balance, per-order max, ⌊base × % / 100⌋ and the base.
 8. total = merchandise + shipping − credit; tax contained (inclusive) or added.
 
-Every order-level amount is spread over its lines by largest remainder (ties: larger
-amount, then SKU), so lines always add up and line order never matters.
+Rounding: a percentage is rounded half up (``money.round_half_up``) once per discount,
+never per line; the credit percentage cap rounds down. Every order-level amount is then
+spread over its lines by largest remainder (ties: larger amount, then SKU), so lines
+always add up and line order never matters.
 
 Worked example: A 490×2, B 350, custom C 120 (1450). "Spend 1000, get 100 off" →
 [68, 24, 8] → 912/326/112. 10 % coupon on A+B: 1238 → 124 as [91, 33]. Custom −30 →
