@@ -13,6 +13,7 @@ from bot.messages import Text
 from bot.notifier import Notifier
 from bot.outbox import Outbox
 from bot.outbox_relay import OutboxRelay
+from bot.quota import QuotaMonitor, QuotaStatus
 from bot.routing import EchoRouter, Router
 from bot.sender import Sender
 from commerce.errors import NotFound
@@ -30,6 +31,7 @@ class ChatRuntime:
     sender: Sender
     dispatcher: Dispatcher
     notifier: Notifier
+    quota: QuotaMonitor
 
     def worker(self, name: str, **options) -> InboxWorker:  # noqa: ANN003
         return InboxWorker(self.ingestor.client, self.ingestor, self.locks,
@@ -48,8 +50,18 @@ def build_chat(container, router: Router | None = None, *,  # noqa: ANN001
         if notifier_ref:
             notifier_ref[0].tell_admins([Text(f"{conv.label}：{text}")])
 
+    def warn_quota(account: str, status: QuotaStatus) -> None:
+        if notifier_ref:
+            notifier_ref[0].tell_admins([Text(
+                f"LINE 帳號 {account} 本月推播訊息已用 {status.used}/{status.limit}"
+                f"（{status.percent:.0f}%），額度用完後將無法主動傳訊。")])
+
+    quota = QuotaMonitor(client, keys, container.platforms, warn_quota,
+                         warn_percent=container.config.channels.quota_warning_percent,
+                         clock=container.clock)
     sender = Sender(outbox, container.platforms, conversations, client, keys,
-                    notify_merchant=notify_merchant, clock=container.clock)
+                    notify_merchant=notify_merchant, on_push=quota.after_push,
+                    clock=container.clock)
     notifier = Notifier(outbox, sender, conversations)
     notifier.admin_conversations = container.admins.conversation_ids
     notifier_ref.append(notifier)
@@ -67,7 +79,7 @@ def build_chat(container, router: Router | None = None, *,  # noqa: ANN001
         max_media_bytes=container.config.channels.max_media_bytes,
     )
     return ChatRuntime(keys, Ingestor(client, keys), RedisConversationLocks(client, keys),
-                       outbox, sender, dispatcher, notifier)
+                       outbox, sender, dispatcher, notifier, quota)
 
 
 def worker_pool(container, threads: int = 4, **options) -> WorkerPool:  # noqa: ANN001, ANN003
