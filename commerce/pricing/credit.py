@@ -60,7 +60,8 @@ def apply_credit(
     base = sum(w.amount for w in merchandise)
     if policy.include_shipping_in_base:
         base += shipping
-    wanted = balance > 0 and requested != 0
+    # Only explain a refusal to a buyer who has credit or asked to use some.
+    wanted = requested != 0 and (balance > 0 or requested is not None)
     if not policy.enabled:
         refusal = ("disabled", "本店未開放使用購物金") if wanted else (None, None)
         return CreditOutcome(CreditResult(balance, requested, 0, 0, *refusal), {})

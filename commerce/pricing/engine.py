@@ -55,7 +55,7 @@ from commerce.pricing.coupons import CouponCheck, CouponUsage, apply_coupon, che
 from commerce.pricing.credit import SHIPPING_KEY, apply_credit
 from commerce.pricing.item_promotions import apply_item_promotions
 from commerce.pricing.order_promotions import apply_order_promotions
-from commerce.pricing.rules import PricingRules
+from commerce.pricing.rules import PricingRules, normalize_coupon_code
 from commerce.pricing.shipping import apply_shipping
 from commerce.pricing.tax import apply_tax
 
@@ -123,7 +123,7 @@ def _order_discounts(
         return applied, None
     definition = rules.coupon(request.coupon.code)
     if definition is None:
-        code = request.coupon.code.strip()
+        code = normalize_coupon_code(request.coupon.code)
         return applied, CouponResult(code, "", False, 0, "unknown", f"找不到優惠碼 {code}")
     usage = CouponUsage(request.coupon.total_used, request.coupon.used_by_customer)
     check = check_coupon(definition, usage, lines, now)

@@ -136,6 +136,7 @@ def test_coupon_refusals(definition, request_, reason_code):
     assert not result.coupon.applied
     assert result.coupon.reason_code == reason_code
     assert result.coupon.reason
+    assert result.coupon.code == request_.code
     assert result.coupon_total == 0
     assert result.total == 1000
 

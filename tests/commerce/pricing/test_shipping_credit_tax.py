@@ -103,6 +103,9 @@ CREDIT_ON = {"enabled": True}
         (CREDIT_ON | {"min_order_amount": 999}, 300, None, 300, None),
         ({"enabled": False}, 300, None, 0, "disabled"),
         ({"enabled": False}, 0, None, 0, None),
+        ({"enabled": False}, 0, 50, 0, "disabled"),
+        (CREDIT_ON, 0, 50, 0, "balance"),
+        (CREDIT_ON, 0, None, 0, None),
     ],
 )
 def test_store_credit_caps_and_refusals(policy, balance, requested, used, refusal):
