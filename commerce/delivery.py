@@ -303,8 +303,7 @@ def validate_cvs_name(name: str) -> str:
     size = sum(2 if _CJK_RE.match(ch) else 1 for ch in name)
     if not 4 <= size <= 10:
         raise ValidationError(
-            "取件人姓名需為 2–5 個中文字或 4–10 個英文字母，且與證件相同",
-            field="name",
+            "取件人姓名需為 2–5 個中文字或 4–10 個英文字母，且與證件相同", field="name"
         )
     return name
 
@@ -312,10 +311,7 @@ def validate_cvs_name(name: str) -> str:
 def _latin_name(name: str) -> str:
     name = " ".join(_clean(name).split())
     if not _LATIN_NAME_RE.fullmatch(name):
-        raise ValidationError(
-            "寄往此地區，收件人姓名請以英文（拼音）填寫",
-            field="name",
-        )
+        raise ValidationError("寄往此地區，收件人姓名請以英文（拼音）填寫", field="name")
     return name
 
 
@@ -323,10 +319,7 @@ def _home_address(address: str | None, destination: Destination | None) -> str:
     address = " ".join(_clean(address or "").split())
     if destination is not None and destination.latin_only:
         if not address.isascii() or not 6 <= len(address) <= 120:
-            raise ValidationError(
-                "寄往此地區，地址請以英文填寫（6–120 字元）",
-                field="address",
-            )
+            raise ValidationError("寄往此地區，地址請以英文填寫（6–120 字元）", field="address")
         if destination.code not in _NO_POSTCODE_DESTINATIONS and not any(
             _POSTCODE_TOKEN_RE.fullmatch(token) for token in re.split(r"[\s,]+", address)
         ):
@@ -399,13 +392,11 @@ def check_parcel(
     sides = (length_cm, width_cm, height_cm)
     if limits.max_sum_cm is not None and sum(sides) > limits.max_sum_cm:
         raise ValidationError(
-            f"{method.name}：長＋寬＋高最多 {limits.max_sum_cm} 公分",
-            field="parcel",
+            f"{method.name}：長＋寬＋高最多 {limits.max_sum_cm} 公分", field="parcel"
         )
     if limits.max_longest_cm is not None and max(sides) > limits.max_longest_cm:
         raise ValidationError(
-            f"{method.name}：最長邊最多 {limits.max_longest_cm} 公分",
-            field="parcel",
+            f"{method.name}：最長邊最多 {limits.max_longest_cm} 公分", field="parcel"
         )
     if limits.max_weight_g is not None and weight_g > limits.max_weight_g:
         raise ValidationError(
