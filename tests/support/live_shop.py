@@ -16,6 +16,7 @@ from typing import Any
 from bot.sandbox.clock import SandboxClock
 from bot.sandbox.emulator import PlatformEmulator
 from bot.sandbox.webhooks import Customer, CustomerActions
+from commerce.identity import ConversationKey
 from web.app import create_app
 from web.bootstrap import Container, bootstrap
 from web.platform_setup import connect_emulator
@@ -71,6 +72,15 @@ class LiveShop:
         code = self.container.admins.invite()
         account = self.line_account if channel == "line" else self.page_id
         self.container.admins.redeem(code, (channel, account, person.user_id), name)
+        # In real use the admin registered by chatting: open the conversation the same way.
+        key = ConversationKey(channel, account, person.user_id)
+        self.container.conversations.ensure(key, name)
+        if channel == "line":
+            person.follows()
+        else:
+            person.opens_link("merchant")
+        wait_until(lambda: self.container.conversations.ensure(key).last_inbound_at,
+                   message="the merchant's conversation")
         return person
 
     def start_workers(self, threads: int = 4) -> None:
