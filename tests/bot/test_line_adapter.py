@@ -22,7 +22,9 @@ from bot.events import (
 from bot.line_adapter import LineWebhook
 from commerce.identity import Channel, ConversationKey
 
-FIXTURES = Path(os.environ.get("CHATCART_FIXTURES", "/work/shared/fixtures")) / "line"
+# The official sample payloads live beside the repository, in ../shared/fixtures.
+SHARED_FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = Path(os.environ.get("CHATCART_FIXTURES", SHARED_FIXTURES)) / "line"
 SECRET = "test-channel-secret"
 USER = "U206d25c2ea6bd87c17655609a1c37cb8"
 TOKEN = "nHuyWiB7yP5Zw52FIkcQobQuGDXCTA"

@@ -16,7 +16,9 @@ from bot.events import EventKind, InboundEvent, InvalidSignature, MalformedPaylo
 from bot.messenger_adapter import MessengerWebhook, verify_signature
 from commerce.identity import Channel, ConversationKey
 
-FIXTURES = Path(os.environ.get("CHATCART_FIXTURES", "/work/shared/fixtures")) / "messenger"
+# The official sample payloads live beside the repository, in ../shared/fixtures.
+SHARED_FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = Path(os.environ.get("CHATCART_FIXTURES", SHARED_FIXTURES)) / "messenger"
 SECRET = "test-app-secret"
 
 
