@@ -51,6 +51,7 @@ class InboxWorker:
         max_batch: int = 50,
         max_attempts: int = 3,
         lock_wait: float = 10.0,
+        lease_seconds: float | None = None,
     ) -> None:
         self._redis = client
         self._keys = ingestor.keys
@@ -62,6 +63,7 @@ class InboxWorker:
         self._max_batch = max_batch
         self._max_attempts = max_attempts
         self._lock_wait = lock_wait
+        self._lease_seconds = lease_seconds
         self._finish = client.register_script(_FINISH)
         ingestor.ensure_group()
 
@@ -94,7 +96,8 @@ class InboxWorker:
         key = ConversationKey.parse(conv)
         mailbox = self._keys.mailbox(conv)
         try:
-            lease = self._locks.acquire(key, timeout=self._lock_wait)
+            lease = self._locks.acquire(key, timeout=self._lock_wait,
+                                        lease_seconds=self._lease_seconds)
         except LockTimeout:
             log.warning("conversation busy; leaving it for later", extra={"conversation": conv})
             return 0
@@ -109,7 +112,7 @@ class InboxWorker:
                 self._handle_one(raw)
                 self._redis.lpop(mailbox)
                 handled += 1
-                lease.extend()
+                lease.extend(self._lease_seconds)
             else:
                 # Fairness: hand the rest of a long mailbox to the back of the queue.
                 self._redis.xadd(self._keys.ready, {"c": conv})

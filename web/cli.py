@@ -108,7 +108,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from web.worker_main import run_workers
 
-    return run_workers(args.config, threads=args.threads, claim_idle_ms=args.claim_idle_ms)
+    return run_workers(args.config, threads=args.threads, claim_idle_ms=args.claim_idle_ms,
+                       lease_seconds=args.lease_seconds)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -138,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--threads", type=int, default=4)
     worker.add_argument("--claim-idle-ms", type=int, default=30_000,
                         help="reclaim events a dead worker held after this idle time")
+    worker.add_argument("--lease-seconds", type=float, default=30.0,
+                        help="a dead worker's conversation lock frees itself after this")
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)

@@ -20,7 +20,8 @@ from web.runtime import start_all, stop_all
 log = logging.getLogger("chatcart.worker")
 
 
-def run_workers(config_path: str | None, *, threads: int, claim_idle_ms: int) -> int:
+def run_workers(config_path: str | None, *, threads: int, claim_idle_ms: int,
+                lease_seconds: float) -> int:
     from web.chat_wiring import relay, worker_pool
 
     setup_logging()
@@ -29,7 +30,8 @@ def run_workers(config_path: str | None, *, threads: int, claim_idle_ms: int) ->
     if not env.redis_url:
         raise ConfigError("environment: REDIS_URL: chatcart worker needs a shared Redis")
     container = bootstrap(config, env)
-    services = [worker_pool(container, threads, claim_idle_ms=claim_idle_ms),
+    services = [worker_pool(container, threads, claim_idle_ms=claim_idle_ms,
+                            lease_seconds=lease_seconds),
                 relay(container)]
     stopping = threading.Event()
 
