@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from web import health, webhooks
 from web.bootstrap import Container
 from web.logging_setup import request_id_var
+from web.order_pages.blueprint import bp as order_pages_bp
 
 log = logging.getLogger("chatcart.http")
 
@@ -32,6 +33,7 @@ def create_app(container: Container) -> Flask:
     _install_error_handlers(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(order_pages_bp)
     return app
 
 
