@@ -39,6 +39,8 @@ def run_all_in_one(config_path: str | None, *, host: str, port: int) -> int:
     services = []
     container = None
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Explicit, because a process started in the background inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         if env.redis_url is None:
             try:

@@ -10,7 +10,7 @@ from gunicorn.app.base import BaseApplication
 
 from web.app import create_app
 from web.bootstrap import bootstrap
-from web.config import load_config
+from web.config import ConfigError, load_config
 from web.environment import load_environment
 from web.logging_setup import setup_logging
 
@@ -38,7 +38,11 @@ class _Gunicorn(BaseApplication):
 
 
 def serve(config_path: str | None, *, host: str, port: int, workers: int) -> int:
-    load_config(config_path)  # fail fast, before forking workers
+    # Fail fast, before forking: a worker that cannot boot would be restarted forever.
+    load_config(config_path)
+    if not load_environment().redis_url:
+        raise ConfigError("environment: REDIS_URL: chatcart serve needs a shared Redis "
+                          "(chatcart run starts a local one)")
     options = {"bind": f"{host}:{port}", "workers": workers, "threads": 4,
                "worker_class": "gthread", "timeout": 30, "accesslog": None}
     _Gunicorn(options, config_path).run()

@@ -113,3 +113,35 @@ def test_order_show_for_unknown_number_says_so(tmp_path):
     result = chatcart(tmp_path, "order", "show", "999999999")
     assert result.returncode == 1
     assert "找不到訂單" in result.stderr
+
+
+def test_serve_runs_the_production_server_and_stops_on_sigterm(tmp_path, redis_url):
+    assert chatcart(tmp_path, "migrate").returncode == 0
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(CHATCART_CONFIG=str(REPO / "config.yaml"), REDIS_URL=redis_url)
+    proc = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port),
+                             "--workers", "1"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", proc)
+        assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json() == {
+            "status": "ok"}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0
+
+
+def test_serve_without_redis_url_says_what_is_missing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env["CHATCART_CONFIG"] = str(REPO / "config.yaml")
+    result = subprocess.run([sys.executable, "-m", "web.cli", "serve", "--port",
+                             str(free_port())], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert "REDIS_URL" in result.stdout + result.stderr
