@@ -11,8 +11,10 @@ from werkzeug.exceptions import HTTPException
 
 from web import health, webhooks
 from web.bootstrap import Container
+from web.demo_shop.blueprint import bp as demo_shop_bp
 from web.logging_setup import request_id_var
 from web.order_pages.blueprint import bp as order_pages_bp
+from web.widget.blueprint import bp as widget_bp
 
 log = logging.getLogger("chatcart.http")
 
@@ -34,6 +36,8 @@ def create_app(container: Container) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(order_pages_bp)
+    app.register_blueprint(widget_bp)
+    app.register_blueprint(demo_shop_bp)
     return app
 
 

@@ -17,6 +17,7 @@ from commerce.delivery import DeliveryMethod
 from commerce.payment import PaymentMethod
 from commerce.settings import CheckoutSettings, OrderSettings, StoreInfo
 from flows.settings import FlowSettings, TextOverrides
+from web.widget.settings import WidgetSettings
 
 DEFAULT_CONFIG = "config.yaml"
 
@@ -51,6 +52,7 @@ class AppConfig(BaseModel):
     texts: Texts = Texts()
     admins: tuple[AdminIdentity, ...] = ()
     media_dir: str = "var/media"
+    widget: WidgetSettings = WidgetSettings()
 
     def checkout(self) -> CheckoutSettings:
         return CheckoutSettings(
