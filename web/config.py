@@ -9,12 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticError
 
 from bot.settings import ChannelSettings
 from commerce.delivery import DeliveryMethod
 from commerce.payment import PaymentMethod
+from commerce.pricing import (
+    CouponDefinition,
+    PricingRules,
+    Promotion,
+    StoreCreditPolicy,
+    TaxPolicy,
+)
 from commerce.settings import CheckoutSettings, OrderSettings, StoreInfo
 from flows.settings import FlowSettings, TextOverrides
 from web.widget.settings import WidgetSettings
@@ -53,10 +60,37 @@ class AppConfig(BaseModel):
     admins: tuple[AdminIdentity, ...] = ()
     media_dir: str = "var/media"
     widget: WidgetSettings = WidgetSettings()
+    promotions: tuple[Promotion, ...] = ()
+    coupons: tuple[CouponDefinition, ...] = ()
+    store_credit: StoreCreditPolicy = StoreCreditPolicy()
+    tax: TaxPolicy = TaxPolicy()
+    stack_order_promotions: bool = False
+
+    @model_validator(mode="after")
+    def _pricing_fits(self) -> AppConfig:
+        # A duplicate coupon code, or free shipping for a method that does not exist,
+        # would quietly never apply: refuse them at start instead.
+        self.pricing_rules()
+        known = {m.code for m in self.delivery_methods}
+        for promotion in self.promotions:
+            unknown = set(getattr(promotion, "delivery_codes", None) or ()) - known
+            if unknown:
+                raise ValueError(
+                    f"promotions: {promotion.id!r} names unknown delivery code(s) "
+                    f"{', '.join(sorted(unknown))}"
+                )
+        return self
 
     def checkout(self) -> CheckoutSettings:
         return CheckoutSettings(
             delivery_methods=self.delivery_methods, payment_methods=self.payment_methods
+        )
+
+    def pricing_rules(self) -> PricingRules:
+        """What the pricing engine reads from config: promotions, coupons, credit, tax."""
+        return PricingRules(
+            promotions=self.promotions, coupons=self.coupons, store_credit=self.store_credit,
+            tax=self.tax, stack_order_promotions=self.stack_order_promotions,
         )
 
 
