@@ -18,7 +18,7 @@ class Binding(Base):
     """A shop visitor's browser linked to a chat conversation (and so a customer)."""
 
     __tablename__ = "bindings"
-    __table_args__ = (UniqueConstraint("visitor_id", "conversation_id", name="pair"),)
+    __table_args__ = (UniqueConstraint("visitor_id", "conversation_id", name="uq_bindings_pair"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visitor_id: Mapped[str] = mapped_column(String(80), index=True)
@@ -34,7 +34,7 @@ class Admin(Base):
     """A merchant admin known by a chat identity (registered with an invite code)."""
 
     __tablename__ = "admins"
-    __table_args__ = (UniqueConstraint("channel", "account", "user_id", name="identity"),)
+    __table_args__ = (UniqueConstraint("channel", "account", "user_id", name="uq_admins_identity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), default="")
@@ -98,7 +98,7 @@ class CouponUsage(Base):
     """A coupon held by an order; released rows stay for the audit trail."""
 
     __tablename__ = "coupon_usages"
-    __table_args__ = (UniqueConstraint("coupon_code", "order_id", name="once_per_order"),)
+    __table_args__ = (UniqueConstraint("coupon_code", "order_id", name="uq_coupon_usages_once"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     coupon_code: Mapped[str] = mapped_column(String(40), index=True)

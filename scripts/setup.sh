@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare a machine for chatcart: system packages, then .venv with the project.
 #   scripts/setup.sh run    -> what `make run` needs (Python venv, redis-server)
-#   scripts/setup.sh test   -> what `make test` needs (plus Chromium for browser tests)
+#   scripts/setup.sh test   -> what `make test` needs (plus Chromium for browser tests and
+#                              PostgreSQL for the tests that run the schema on it)
 # System packages are installed with apt-get when missing and we are root;
 # otherwise the script stops and prints the exact command to run.
 set -euo pipefail
@@ -16,6 +17,9 @@ if [ -z "${REDIS_URL:-}" ] || [ "$purpose" = test ]; then
   command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 fi
 if [ "$purpose" = test ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+if [ "$purpose" = test ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

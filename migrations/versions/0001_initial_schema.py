@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.String(length=128), nullable=False),
     sa.Column('created_at', commerce.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_admins')),
-    sa.UniqueConstraint('channel', 'account', 'user_id', name='identity')
+    sa.UniqueConstraint('channel', 'account', 'user_id', name='uq_admins_identity')
     )
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -130,7 +130,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['assigned_admin_id'], ['admins.id'], name=op.f('fk_conversations_assigned_admin_id_admins')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_conversations_customer_id_customers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conversations')),
-    sa.UniqueConstraint('channel', 'account', 'user_id', name='identity'),
+    sa.UniqueConstraint('channel', 'account', 'user_id', name='uq_conversations_identity'),
     sa.UniqueConstraint('short_id', name=op.f('uq_conversations_short_id'))
     )
     op.create_table('variants',
@@ -159,7 +159,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_bindings_conversation_id_conversations')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_bindings_customer_id_customers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bindings')),
-    sa.UniqueConstraint('visitor_id', 'conversation_id', name='pair')
+    sa.UniqueConstraint('visitor_id', 'conversation_id', name='uq_bindings_pair')
     )
     with op.batch_alter_table('bindings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_bindings_visitor_id'), ['visitor_id'], unique=False)
@@ -235,7 +235,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_coupon_usages_customer_id_customers')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_coupon_usages_order_id_orders'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_coupon_usages')),
-    sa.UniqueConstraint('coupon_code', 'order_id', name='once_per_order')
+    sa.UniqueConstraint('coupon_code', 'order_id', name='uq_coupon_usages_once')
     )
     with op.batch_alter_table('coupon_usages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_coupon_usages_coupon_code'), ['coupon_code'], unique=False)

@@ -1,0 +1,94 @@
+"""The same schema and the key business actions on a real PostgreSQL server,
+because operators set DATABASE_URL to PostgreSQL in production."""
+
+import threading
+
+import pytest
+
+from tests.support.postgres import pg_bin, private_postgres
+
+psycopg = pytest.importorskip("psycopg")
+pytestmark = pytest.mark.skipif(pg_bin() is None, reason="PostgreSQL is not installed")
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    with private_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_shop(postgres_url, app_config, tmp_path):
+    from sqlalchemy import text
+
+    from commerce.db.engine import make_engine
+    from commerce.db.migrations import upgrade
+    from commerce.demo import seed_demo
+    from web.bootstrap import bootstrap
+    from web.environment import load_environment
+
+    engine = make_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(postgres_url)
+    env = load_environment({"DATABASE_URL": postgres_url, "CHATCART_SECRET_KEY": "k"},
+                           var_dir=tmp_path)
+    built = bootstrap(app_config, env)
+    seed_demo(built.catalog, built.customers)
+    yield built
+    built.close()
+
+
+def test_migrations_match_the_models_on_postgres(pg_shop):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from commerce.db.models import metadata
+
+    with pg_shop.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_order_lifecycle_and_numbers_on_postgres(pg_shop):
+    from commerce.order_status import OrderStatus
+    from commerce.services.order_requests import LineRequest, OrderRequest
+
+    customer = pg_shop.customers.find_by_contact("0912345678")
+    request = OrderRequest(customer_id=customer, delivery_method="711",
+                           payment_method="transfer", lines=(LineRequest("TEA-RUBY", 2),))
+    first = pg_shop.orders.create(request, actor="m")
+    second = pg_shop.orders.create(request, actor="m")
+    assert int(second.number) == int(first.number) + 1
+    pg_shop.orders.send(first.number, actor="m")
+    assert pg_shop.orders.confirm(first.number, actor="c").order.status \
+        is OrderStatus.AWAITING_PAYMENT
+    assert pg_shop.orders.cancel(second.number, actor="m").changed
+    assert pg_shop.catalog.variant_by_sku("TEA-RUBY").stock == 23
+
+
+def test_concurrent_orders_never_oversell_on_postgres(pg_shop):
+    from commerce.errors import OutOfStock
+    from commerce.services.order_requests import LineRequest, OrderRequest
+
+    customer = pg_shop.customers.find_by_contact("0912345678")
+    request = OrderRequest(customer_id=customer, delivery_method="711",
+                           payment_method="transfer", lines=(LineRequest("MUG-SAND", 1),))
+    results: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def buy():
+        barrier.wait()
+        try:
+            pg_shop.orders.create(request, actor="m")
+            results.append("ok")
+        except OutOfStock:
+            results.append("out")
+
+    threads = [threading.Thread(target=buy) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results.count("ok") == 6 and results.count("out") == 2
+    assert pg_shop.catalog.variant_by_sku("MUG-SAND").stock == 0
