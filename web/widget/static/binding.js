@@ -6,9 +6,10 @@
  *
  * Add-to-cart is counted from clicks on [data-chatcart-add-to-cart] (or the selector in
  * data-add-to-cart), from a "chatcart:add-to-cart" event on document, or from
- * window.ChatcartBinding.addToCart(). A shop that knows its member passes a signed
- * token in data-member-token. Counters live in localStorage per browser day; the
- * visitor id is a first-party cookie of the shop's site.
+ * window.ChatcartBinding.addToCart() (ChatcartBinding.ready resolves once the widget
+ * is set up). A shop that knows its member passes a signed token in data-member-token.
+ * Counters live in localStorage per browser day; the visitor id is a first-party
+ * cookie of the shop's site.
  */
 (function () {
   "use strict";
@@ -290,18 +291,22 @@
   });
   document.addEventListener("chatcart:add-to-cart", addToCart);
 
+  // Resolves to true once the settings are in (false if they could not be loaded:
+  // the widget then stays silent rather than showing a half-configured popup).
+  var ready = fetch(base + "/widget/settings?channel=" + channel).then(function (response) {
+    return response.ok ? response.json() : null;
+  }).then(function (loaded) {
+    if (!loaded) return false;
+    settings = loaded;
+    var state = load();
+    if (state.pending) watch(state.pending.id, state.pending.expires_at, true);
+    return true;
+  }).catch(function () { return false; });
+
   window.ChatcartBinding = {
     addToCart: addToCart,
     open: function () { if (settings) showOffer(); },
     visitorId: visitorId,
+    ready: ready,
   };
-
-  fetch(base + "/widget/settings?channel=" + channel).then(function (response) {
-    return response.ok ? response.json() : null;
-  }).then(function (loaded) {
-    if (!loaded) return;
-    settings = loaded;
-    var state = load();
-    if (state.pending) watch(state.pending.id, state.pending.expires_at, true);
-  }).catch(function () { /* no settings: the widget stays silent */ });
 })();
