@@ -22,6 +22,7 @@ from commerce.services.admin_service import AdminService
 from commerce.services.catalog_service import CatalogService
 from commerce.services.conversation_service import ConversationService
 from commerce.services.customer_service import CustomerService
+from commerce.services.engine_pricer import EnginePricer
 from commerce.services.order_links import OrderLinkService
 from commerce.services.order_service import OrderService
 from commerce.services.uow import UnitOfWork
@@ -102,6 +103,8 @@ def bootstrap(config: AppConfig, env: Environment, *, redis_url: str | None = No
         uow,
         delivery_methods=checkout.delivery_by_code(),
         payment_methods=checkout.payment_by_code(),
+        pricer=EnginePricer(uow, config.pricing_rules(), checkout.payment_by_code(),
+                            clock=clock or _utcnow),
         policy=config.orders.policy(config.store.timezone),
         **({"clock": clock} if clock else {}),
     )

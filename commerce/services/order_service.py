@@ -66,6 +66,11 @@ class OrderService:
         self._policy = policy
         self._clock = clock
 
+    @property
+    def pricer(self) -> Pricer:
+        """The pricer orders use; quotes use it too, so a quote matches its order."""
+        return self._pricer
+
     # -- creating ---------------------------------------------------------------
 
     def create(self, request: OrderRequest, *, actor: str) -> OrderView:
@@ -77,13 +82,14 @@ class OrderService:
         with self._uow() as session:
             customer = get_customer(session, request.customer_id)
             items = self._snapshot_items(session, request)
-            totals = self._pricer.quote(items, request, delivery, customer_id=customer.id)
+            totals = self._pricer.quote(items, request, delivery, customer_id=customer.id,
+                                        session=session)
             order = Order(
                 number=self._next_number(session), customer=customer,
                 conversation_id=request.conversation_id,
                 delivery_method=delivery.code, payment_method=payment.code,
                 delivery=request.delivery, invoice=request.invoice,
-                coupon_code=request.coupon_code,
+                coupon_code=totals.coupon_code,  # only a coupon the pricer applied
             )
             order.set_tags(list(request.tags))
             order.set_note(request.note)
@@ -210,6 +216,7 @@ class OrderService:
             if order.state in AFTER_CONFIRM:
                 return ActionResult(view_of(order), changed=False)
             order.move_to(S.CONFIRMED, actor=actor)
+            self._pricer.count_coupon(session, order)  # a coupon use counts from confirmation
             order.accepted_terms_at = self._clock()
             order.expires_at = None
             payment = self._payment.get(order.payment_method)
@@ -253,6 +260,7 @@ class OrderService:
             if order.state in {S.PAID, S.SHIPPED, S.COMPLETED}:
                 return ActionResult(view_of(order), changed=False)
             order.move_to(S.PAID, actor=actor)
+            self._pricer.count_coupon(session, order)  # no-op when counted at confirmation
             proof = self._latest_proof(session, order)
             if proof is not None:
                 proof.status = "accepted"
@@ -322,6 +330,7 @@ class OrderService:
             if order.credit_used:
                 change_credit(session, order.customer_id, order.credit_used, "order_refund",
                               order_id=order.id)
+            self._pricer.release_coupon(session, order)
 
     @staticmethod
     def _latest_proof(session: Session, order: Order) -> PaymentProof | None:
