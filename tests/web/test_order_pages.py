@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
+import redis
 
 from commerce.demo import seed_demo
 from commerce.identity import ConversationKey
@@ -192,3 +193,10 @@ def test_cancelled_order_cannot_be_confirmed(client, container):
     assert client.post(f"/o/{token}/confirm", data=form).status_code == 409
     html = client.get(f"/o/{token}").get_data(as_text=True)
     assert 'data-status="cancelled"' in html and "確認訂單</button>" not in html
+
+
+def test_page_still_opens_when_redis_is_down(client, container):
+    token = container.order_links.issue(make_order(container).id)
+    container._redis = redis.Redis(port=1, socket_connect_timeout=0.5, retry=None)
+    assert client.get(f"/o/{token}").status_code == 200
+    assert client.get("/o/unknown-token").status_code == 404

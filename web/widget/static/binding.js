@@ -38,12 +38,13 @@
     if (found) return found[1];
     var bytes = new Uint8Array(16);
     window.crypto.getRandomValues(bytes);
-    var id = Array.prototype.map.call(bytes, function (b) { return pad16(b); }).join("");
+    var id = Array.prototype.map.call(bytes, function (b) {
+      return (b < 16 ? "0" : "") + b.toString(16);
+    }).join("");
     document.cookie = "chatcart_vid=" + id + "; path=/; max-age=31536000; SameSite=Lax" +
       (location.protocol === "https:" ? "; Secure" : "");
     return id;
   }
-  function pad16(b) { return (b < 16 ? "0" : "") + b.toString(16); }
 
   // Counters of the current day; the binding and a pending code outlive the day.
   function load() {
@@ -59,6 +60,11 @@
   function save(state) {
     memory = state;
     try { window.localStorage.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* memory only */ }
+  }
+  function update(change) {
+    var state = load();
+    change(state);
+    save(state);
   }
 
   function api(method, path, body) {
@@ -96,15 +102,11 @@
     panel.setAttribute("role", "dialog");
     panel.setAttribute("aria-labelledby", "cc-title");
     panel.hidden = true;
-    var close = el("button", "close", "×");
-    close.type = "button";
+    var close = button("×", "close", hide);
     close.setAttribute("aria-label", settings.texts.close);
-    close.addEventListener("click", hide);
     var body = el("div", "body");
-    panel.appendChild(close);
-    panel.appendChild(body);
-    root.appendChild(css);
-    root.appendChild(panel);
+    [close, body].forEach(function (node) { panel.appendChild(node); });
+    [css, panel].forEach(function (node) { root.appendChild(node); });
     document.body.appendChild(host);
     return { panel: panel, body: body };
   }
@@ -124,21 +126,15 @@
     return h;
   }
   function button(text, className, onClick) {
-    var b = el("button", "button " + className, text);
+    var b = el("button", className, text);
     b.type = "button";
     b.addEventListener("click", onClick);
     return b;
   }
-  function link(text, className, onClick) {
-    var a = el("a", className, text);
-    a.href = "#";
-    a.addEventListener("click", function (event) { event.preventDefault(); onClick(); });
-    return a;
-  }
 
   function showOffer() {
     render([title(settings.title), el("p", "description", settings.description),
-            button(settings.button_text, "primary", press)]);
+            button(settings.button_text, "button primary", press)]);
   }
 
   function showCode(issued) {
@@ -163,37 +159,34 @@
   }
 
   function showBound(bound) {
-    var t = settings.texts;
-    render([el("p", "bound", t.bound.replace("{name}", bound.name)),
-            link(t.not_you, "not-you", function () { undo(bound.id); })]);
+    var notYou = el("a", "not-you", settings.texts.not_you);
+    notYou.href = "#";
+    notYou.addEventListener("click", function (event) { event.preventDefault(); undo(bound.id); });
+    render([el("p", "bound", settings.texts.bound.replace("{name}", bound.name)), notYou]);
   }
 
   function showConfirm(bound) {
     var t = settings.texts;
     render([title(t.confirm_question), el("p", "who", bound.name), el("p", "hint", t.confirm_hint),
-            button(t.confirm_yes, "primary", function () { confirmMember(bound); }),
-            button(t.confirm_no, "secondary", function () { undo(bound.id); })]);
+            button(t.confirm_yes, "button primary", function () { confirmMember(bound); }),
+            button(t.confirm_no, "button secondary", function () { undo(bound.id); })]);
   }
 
   function showMessage(text, retry) {
     var nodes = [el("p", "message", text)];
-    if (retry) nodes.push(button(settings.texts.retry, "primary", press));
+    if (retry) nodes.push(button(settings.texts.retry, "button primary", press));
     render(nodes);
   }
 
   // --- binding round trip ---------------------------------------------------------
 
   function press() {
-    var state = load();
-    state.pressed = true;
-    save(state);
+    update(function (state) { state.pressed = true; });
     var body = { visitor_id: visitorId(), channel: channel };
     if (memberToken) body.member_token = memberToken;
     api("POST", "/api/binding-codes", body).then(function (issued) {
       if (issued.httpStatus !== 201 || !issued.id) { showMessage(settings.texts.failed); return; }
-      var current = load();
-      current.pending = { id: issued.id, expires_at: issued.expires_at };
-      save(current);
+      update(function (state) { state.pending = { id: issued.id, expires_at: issued.expires_at }; });
       showCode(issued);
       watch(issued.id, issued.expires_at, false);
     }, function () { showMessage(settings.texts.failed); });
@@ -216,18 +209,14 @@
     var deadline = (Date.parse(expiresAt) || Date.now() + 600000) + POLL_MS;
     function tick() {
       api("GET", "/api/binding-codes/" + encodeURIComponent(id)).then(function (data) {
-        var state = load();
         if (data.status === "bound") {
           var bound = boundInfo(id, data);
-          state.pending = null;
-          state.bound = bound;
-          save(state);
+          update(function (state) { state.pending = null; state.bound = bound; });
           if (bound.unconfirmed) { showConfirm(bound); } else { showBound(bound); }
         } else if (data.status === "pending" && Date.now() < deadline) {
           poll = window.setTimeout(tick, POLL_MS);
         } else {
-          state.pending = null;
-          save(state);
+          update(function (state) { state.pending = null; });
           if (!quiet) showMessage(settings.texts.expired, true);
         }
       }, function () { poll = window.setTimeout(tick, POLL_MS * 2); });
@@ -239,10 +228,8 @@
     api("POST", "/api/binding-codes/" + encodeURIComponent(bound.id) + "/confirm",
         { visitor_id: visitorId() }).then(function (data) {
       if (data.httpStatus >= 400) { showMessage(settings.texts.failed); return; }
-      var state = load();
       bound.unconfirmed = false;
-      state.bound = bound;
-      save(state);
+      update(function (state) { state.bound = bound; });
       showBound(bound);
     }, function () { showMessage(settings.texts.failed); });
   }
@@ -254,11 +241,9 @@
         showMessage(settings.texts.failed);
         return;
       }
-      var state = load();
-      state.bound = null;
-      save(state);
+      update(function (state) { state.bound = null; });
       render([el("p", "message", settings.texts.unbound),
-              button(settings.button_text, "primary", press)]);
+              button(settings.button_text, "button primary", press)]);
     }, function () { showMessage(settings.texts.failed); });
   }
 
@@ -274,15 +259,13 @@
   }
 
   function addToCart() {
-    var state = load();
-    state.adds += 1;
-    if (shouldOffer(state)) {
-      state.shown += 1;
-      save(state);
-      showOffer();
-    } else {
-      save(state);
-    }
+    var offer = false;
+    update(function (state) {
+      state.adds += 1;
+      offer = shouldOffer(state);
+      if (offer) state.shown += 1;
+    });
+    if (offer) showOffer();
   }
 
   document.addEventListener("click", function (event) {
@@ -298,8 +281,8 @@
   }).then(function (loaded) {
     if (!loaded) return false;
     settings = loaded;
-    var state = load();
-    if (state.pending) watch(state.pending.id, state.pending.expires_at, true);
+    var pending = load().pending;
+    if (pending) watch(pending.id, pending.expires_at, true);
     return true;
   }).catch(function () { return false; });
 
