@@ -200,3 +200,20 @@ def test_page_still_opens_when_redis_is_down(client, container):
     container._redis = redis.Redis(port=1, socket_connect_timeout=0.5, retry=None)
     assert client.get(f"/o/{token}").status_code == 200
     assert client.get("/o/unknown-token").status_code == 404
+
+
+def amounts(html: str, pattern: str) -> list[int]:
+    return [int(a.replace(",", "").replace("$", "")) for a in re.findall(pattern, html)]
+
+
+def test_items_and_figures_add_up_with_the_stores_promotions(client, container):
+    order = make_order(container, ("TEA-OOLONG", 1), ("TEA-RUBY", 1), ("SHIRT-WHT-S", 1))
+    html = client.get(f"/o/{container.order_links.issue(order.id)}").get_data(as_text=True)
+    items = amounts(html, r'<p class="sum">(-?\$[\d,]+)')
+    [subtotal] = amounts(html, r'id="subtotal">(\$[\d,]+)<')
+    discounts = amounts(html, r'class="discount"><dt>[^<]*</dt><dd>-(\$[\d,]+)<')
+    [total] = amounts(html, r'id="total">(\$[\d,]+)<')
+    shipping = amounts(html, r'id="shipping">(\$[\d,]+)<') or [0]
+    assert sum(items) == subtotal == order.subtotal
+    assert subtotal - sum(discounts) + shipping[0] == total == order.total
+    assert ("折後" in html) == (order.discount_total > 0)

@@ -55,6 +55,17 @@ def test_discounts_credit_and_tax_lines(app_config):
     assert page.subtotal + sum(a.amount for a in page.adjustments) + page.shipping == page.total
 
 
+def test_items_show_list_amounts_and_their_discounted_share(app_config):
+    page = present(order(pricing=PRICING), app_config, "zh_TW", plain)
+    [item] = page.items
+    assert (item.list_total, item.final) == (980, 980)
+    gift = ItemView("gift", "G", "贈品", "", 0, 1, 0, None)
+    cut = ItemView("product", "A", "A", "", 490, 2, 900, None)
+    page = present(order(items=(cut, gift)), app_config, "zh_TW", plain)
+    assert [(i.list_total, i.final, i.is_gift) for i in page.items] == [
+        (980, 900, False), (0, 0, True)]
+
+
 def test_discount_without_a_breakdown_is_still_shown(app_config):
     page = present(order(pricing={}), app_config, "zh_TW", plain)
     assert [(line.label, line.amount) for line in page.adjustments] == [

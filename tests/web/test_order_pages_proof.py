@@ -177,5 +177,7 @@ def test_proof_before_confirming_is_refused(client, container):
     order = make_order(container)
     token = container.order_links.issue(order.id)
     assert 'id="pay"' not in client.get(f"/o/{token}").get_data(as_text=True)
-    assert upload(client, token, photo()).status_code == 409
+    refused = upload(client, token, photo())
+    assert refused.status_code == 409
+    assert "請先確認訂單，再上傳轉帳證明" in refused.get_data(as_text=True)
     assert container.orders.get(order.number).status is S.SENT

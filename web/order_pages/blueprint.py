@@ -111,7 +111,10 @@ def pay(token: str) -> Response | str | tuple[str, int]:
         return _pay_page(token, page, "size", 413)
     _check_csrf(token)
     if not page.can_pay:
-        return _pay_page(token, page, _t("這張訂單目前不需要上傳轉帳證明"), 409)
+        why = "這張訂單目前不需要上傳轉帳證明"
+        if page.can_confirm:
+            why = "請先確認訂單，再上傳轉帳證明"
+        return _pay_page(token, page, _t(why), 409)
     upload = files.get("proof")
     if upload is None or not upload.filename:
         return _pay_page(token, page, _t("請選擇轉帳證明圖片"), 400)

@@ -28,11 +28,15 @@ _ON_DELIVERY_PATH = (S.SENT, S.CONFIRMED, S.SHIPPED, S.COMPLETED)
 
 @dataclass(frozen=True)
 class Item:
+    """``list_total`` adds up to the subtotal; ``final`` is the line after its share of
+    the discounts listed under the items (shown only when it differs)."""
+
     name: str
     variant: str
     quantity: int
     unit_price: int
-    line_total: int
+    list_total: int
+    final: int
     image_url: str | None
     is_gift: bool
 
@@ -100,7 +104,8 @@ def present(order: OrderView, config: AppConfig, locale: str, t: Translate) -> O
         number=order.number,
         status=status.value,
         status_label=t(LABELS_ZH[status]),
-        items=tuple(Item(i.name, i.variant_label, i.quantity, i.unit_price, i.line_total,
+        items=tuple(Item(i.name, i.variant_label, i.quantity, i.unit_price,
+                         0 if i.kind == "gift" else i.unit_price * i.quantity, i.line_total,
                          i.image_url, i.kind == "gift") for i in order.items),
         subtotal=order.subtotal,
         adjustments=_adjustments(order, t),
