@@ -21,6 +21,7 @@ class FlowSettings(Strict):
     binding: BindingSettings = BindingSettings()
     auto_reply_interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     proof_wait_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    sweep_interval_seconds: float = Field(default=5.0, ge=0.1, le=600)
 
 
 class TextOverrides(Strict):
