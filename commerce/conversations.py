@@ -16,7 +16,9 @@ from commerce.db.base import Base, UTCDateTime, utcnow
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel", "account", "user_id", name="uq_conversations_identity"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "account", "user_id", name="uq_conversations_identity"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
