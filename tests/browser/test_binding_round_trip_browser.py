@@ -34,7 +34,10 @@ def test_code_sent_in_the_sandbox_chat_shows_the_bound_state(desktop, running_sh
     for _ in range(2):
         shop.get_by_role("button", name="加入購物車").first.click()
     popup = shop.get_by_role("dialog")
-    popup.get_by_role("button", name=button).click()
+    with shop.expect_response(lambda r: r.request.method == "POST"
+                              and r.url.endswith("/api/binding-codes")) as issued:
+        popup.get_by_role("button", name=button).click()
+    issue_id = issued.value.json()["id"]
     code = popup.locator(".code")
     expect(code).to_have_text(re.compile(r"^\d{6}$"), timeout=10_000)
     digits = code.text_content()
@@ -52,3 +55,5 @@ def test_code_sent_in_the_sandbox_chat_shows_the_bound_state(desktop, running_sh
     screenshot(chat, f"round-trip-chat-{channel}")
     popup.get_by_role("link", name="不是你?").click()
     expect(popup.locator(".message")).to_have_text("已取消綁定")
+    after = requests.get(f"{running_shop.url}/api/binding-codes/{issue_id}", timeout=5).json()
+    assert after["status"] == "expired"  # undone: the chat is no longer bound
