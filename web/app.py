@@ -9,7 +9,7 @@ import time
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from web import health, quote_api, store_picker, webhooks
+from web import binding_api, health, quote_api, store_picker, webhooks
 from web.bootstrap import Container
 from web.demo_shop.blueprint import bp as demo_shop_bp
 from web.logging_setup import request_id_var
@@ -37,6 +37,7 @@ def create_app(container: Container) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(order_pages_bp)
     app.register_blueprint(widget_bp)
+    app.register_blueprint(binding_api.bp)
     app.register_blueprint(demo_shop_bp)
     app.register_blueprint(quote_api.bp)
     app.register_blueprint(store_picker.bp)

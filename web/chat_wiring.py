@@ -14,7 +14,7 @@ from bot.notifier import Notifier
 from bot.outbox import Outbox
 from bot.outbox_relay import OutboxRelay
 from bot.quota import QuotaMonitor, QuotaStatus
-from bot.routing import EchoRouter, Router
+from bot.routing import Router
 from bot.sender import Sender
 from commerce.errors import NotFound
 from commerce.services.conversation_service import ConversationService, ConversationView
@@ -73,8 +73,12 @@ def build_chat(container, router: Router | None = None, *,  # noqa: ANN001
             return False
         return order.status.value == condition.get("status", order.status.value)
 
+    if router is None:
+        from web.flow_wiring import default_router
+
+        router = default_router(container)
     dispatcher = Dispatcher(
-        conversations, outbox, sender, router or EchoRouter(), container.platforms,
+        conversations, outbox, sender, router, container.platforms,
         container.media, still_applies=still_applies,
         max_media_bytes=container.config.channels.max_media_bytes,
     )

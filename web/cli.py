@@ -99,6 +99,32 @@ def cmd_order_show(args: argparse.Namespace) -> int:
     return _with_container(args, action)
 
 
+def cmd_admin_invite(args: argparse.Namespace) -> int:
+    def action(c) -> int:  # noqa: ANN001
+        code = c.admins.invite()
+        print("One-time admin code (valid 24 hours). In the shop's chat, send: /admin <code>")
+        print(code)
+        return 0
+
+    return _with_container(args, action)
+
+
+def cmd_admin_token(args: argparse.Namespace) -> int:
+    def action(c) -> int:  # noqa: ANN001
+        token = c.admins.create_token(args.name)
+        print("Merchant API token (shown once; send it as Authorization: Bearer <token>):")
+        print(token)
+        return 0
+
+    return _with_container(args, action)
+
+
+def cmd_admin_create(args: argparse.Namespace) -> int:
+    print("console logins arrive with the merchant console; until then use "
+          "`chatcart admin invite` and /admin <code> in the chat", file=sys.stderr)
+    return 1
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from web.runner import run_all_in_one
 
@@ -157,6 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     listing = catalog_sub.add_parser("list", help="sku, name, variant, price, stock")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_catalog_list)
+
+    admin = sub.add_parser("admin", help="merchant admins and API tokens")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    admin_sub.add_parser("invite", help="print a one-time admin code (last line)").set_defaults(
+        func=cmd_admin_invite)
+    token = admin_sub.add_parser("token", help="print a new merchant API token (last line)")
+    token.add_argument("--name", default="", help="a label to recognise the token by")
+    token.set_defaults(func=cmd_admin_token)
+    admin_sub.add_parser("create", help="create a console login").set_defaults(
+        func=cmd_admin_create)
 
     order = sub.add_parser("order", help="order tools")
     order_sub = order.add_subparsers(dest="order_command", required=True)

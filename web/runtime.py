@@ -28,9 +28,10 @@ def background_services(container: Container, *, worker_threads: int = 4
                         ) -> list[BackgroundService]:
     """Every background service the features need, not yet started."""
     from web.chat_wiring import relay, worker_pool
+    from web.flow_wiring import sweepers
 
     services: list[BackgroundService] = [worker_pool(container, worker_threads),
-                                         relay(container)]
+                                         relay(container), *sweepers(container)]
     for factory in container.extras.get("background_factories", []):
         services.append(factory(container))
     return services

@@ -12,3 +12,17 @@ def live_shop(app_config, environment, redis_url):
     seed_demo(shop.container.catalog, shop.container.customers)
     yield shop
     shop.stop()
+
+
+@pytest.fixture
+def echo_shop(app_config, environment, redis_url):
+    """Like ``live_shop`` but answering every message with the echo router, for tests of
+    the transport itself (one visible answer per customer message)."""
+    from bot.routing import EchoRouter
+    from commerce.demo import seed_demo
+
+    shop = start_live_shop(app_config, environment, redis_url,
+                           configure=lambda c: c.extras.update(router=EchoRouter()))
+    seed_demo(shop.container.catalog, shop.container.customers)
+    yield shop
+    shop.stop()

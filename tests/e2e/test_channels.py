@@ -20,40 +20,40 @@ def texts(customer):
 
 
 @pytest.mark.parametrize("channel", ["line", "messenger"])
-def test_text_reaches_the_dispatcher_and_is_answered(live_shop, channel):
-    amy = live_shop.customer("Amy", channel)
+def test_text_reaches_the_dispatcher_and_is_answered(echo_shop, channel):
+    amy = echo_shop.customer("Amy", channel)
     assert amy.says("你好").status == 200
     wait_until(lambda: texts(amy) == ["收到：你好"], message="the echo reply")
-    conv = live_shop.container.conversations.recent()[0]
-    history = live_shop.container.conversations.history(conv.id)
+    conv = echo_shop.container.conversations.recent()[0]
+    history = echo_shop.container.conversations.history(conv.id)
     assert [(m.direction, m.status) for m in history] == [("in", "handled"), ("out", "sent")]
     assert conv.display_name == "Amy"
 
 
-def test_line_reply_uses_the_free_reply_token(live_shop):
-    amy = live_shop.customer("Amy")
+def test_line_reply_uses_the_free_reply_token(echo_shop):
+    amy = echo_shop.customer("Amy")
     amy.says("hi")
     wait_until(lambda: texts(amy), message="a reply")
-    calls = live_shop.emulator.calls("line")
+    calls = echo_shop.emulator.calls("line")
     endpoints = [c.endpoint for c in calls if c.endpoint in ("reply", "push")]
     assert endpoints == ["reply"]
 
 
-def test_sticker_is_recorded_and_answered_politely(live_shop):
-    bob = live_shop.customer("Bob")
-    live_shop.actions.send_sticker(bob.user.account, bob.user_id)
+def test_sticker_is_recorded_and_answered_politely(echo_shop):
+    bob = echo_shop.customer("Bob")
+    echo_shop.actions.send_sticker(bob.user.account, bob.user_id)
     wait_until(lambda: texts(bob), message="a reply")
     assert "貼圖" in texts(bob)[0]
-    conv = live_shop.container.conversations.recent()[0]
-    inbound = live_shop.container.conversations.history(conv.id)[0]
+    conv = echo_shop.container.conversations.recent()[0]
+    inbound = echo_shop.container.conversations.history(conv.id)[0]
     assert (inbound.kind, inbound.text) == ("sticker", "（貼圖，未顯示）")
 
 
-def test_redelivered_event_is_processed_once(live_shop):
-    amy = live_shop.customer("Amy")
+def test_redelivered_event_is_processed_once(echo_shop):
+    amy = echo_shop.customer("Amy")
     first = amy.says("只說一次")
     wait_until(lambda: texts(amy), message="the first reply")
-    again = live_shop.actions.redeliver(first)
+    again = echo_shop.actions.redeliver(first)
     assert again.status == 200
     amy.says("第二句")
     wait_until(lambda: len(texts(amy)) == 2, message="the second reply")
@@ -61,27 +61,27 @@ def test_redelivered_event_is_processed_once(live_shop):
 
 
 @pytest.mark.parametrize("channel", ["line", "messenger"])
-def test_forged_signature_is_refused_and_nothing_stored(live_shop, channel):
-    eve = live_shop.customer("Eve", channel)
+def test_forged_signature_is_refused_and_nothing_stored(echo_shop, channel):
+    eve = echo_shop.customer("Eve", channel)
     delivery = eve.says("真的")
     wait_until(lambda: texts(eve), message="the genuine reply")
-    status = live_shop.actions.send_with_bad_signature(delivery)
+    status = echo_shop.actions.send_with_bad_signature(delivery)
     assert status == (400 if channel == "line" else 403)
     assert texts(eve) == ["收到：真的"]
 
 
 @pytest.mark.parametrize("path, header", [("/webhooks/line", "X-Line-Signature"),
                                           ("/webhooks/messenger", "X-Hub-Signature-256")])
-def test_missing_signature_and_huge_body(live_shop, path, header):
-    url = live_shop.url + path
+def test_missing_signature_and_huge_body(echo_shop, path, header):
+    url = echo_shop.url + path
     refused = 400 if "line" in path else 403
     assert requests.post(url, data=b'{"events": []}', timeout=5).status_code == refused
     huge = b"{" + b" " * (1024 * 1024 + 10) + b"}"
     assert requests.post(url, data=huge, headers={header: "x"}, timeout=10).status_code == 413
 
 
-def test_twenty_customers_ten_messages_each_in_order(live_shop):
-    people = [live_shop.customer(f"客人{n}") for n in range(20)]
+def test_twenty_customers_ten_messages_each_in_order(echo_shop):
+    people = [echo_shop.customer(f"客人{n}") for n in range(20)]
 
     def chat(person):
         for i in range(10):
@@ -98,13 +98,13 @@ def test_twenty_customers_ten_messages_each_in_order(live_shop):
                    message=f"ordered replies for {person.user.display_name}")
 
 
-def test_429_then_200_delivers_exactly_once(live_shop):
-    amy = live_shop.customer("Amy")
-    conv = live_shop.container.conversations.ensure(ConversationKey("line", "main", amy.user_id))
+def test_429_then_200_delivers_exactly_once(echo_shop):
+    amy = echo_shop.customer("Amy")
+    conv = echo_shop.container.conversations.ensure(ConversationKey("line", "main", amy.user_id))
     # no reply token: a push, which the platform refuses once with a rate limit
-    live_shop.emulator.faults.add(FaultRule(channel="line", endpoint="push", status=429,
+    echo_shop.emulator.faults.add(FaultRule(channel="line", endpoint="push", status=429,
                                             retry_after=1))
-    live_shop.container.chat.notifier.send(conv.id, [Text("出貨通知")])
+    echo_shop.container.chat.notifier.send(conv.id, [Text("出貨通知")])
     wait_until(lambda: texts(amy) == ["出貨通知"], message="one delivered push")
-    pushes = [c for c in live_shop.emulator.calls("line") if c.endpoint == "push"]
+    pushes = [c for c in echo_shop.emulator.calls("line") if c.endpoint == "push"]
     assert [c.status for c in pushes] == [429, 200]
