@@ -20,14 +20,14 @@ from bot.order_cards import CardSender
 from bot.sweepers import FlowSweeper, OrderExpirySweeper
 from commerce.services.binding_service import BindingService
 from flows.binding_codes import BindingCodeRegistry
-from flows.definitions import build_registry
+from flows.definitions import INSTANT_FLOWS, build_registry
 from flows.definitions.services import FlowServices
 from flows.definitions.stores import IssueDetails, OrderCards
 from flows.engine import FlowEngine
 from flows.keys import KeyBuilder
 from flows.locks import RedisConversationLocks
 from flows.rate_limits import AttemptLimiter, FailureLimit, RateLimit, RateLimiter
-from flows.snapshots import RedisSnapshotStore
+from flows.snapshots import MemorySnapshotStore, RedisSnapshotStore
 from flows.texts import Texts
 from web.bootstrap import Container
 
@@ -80,8 +80,11 @@ def _build(container: Container) -> FlowRuntime:
     registry = build_registry(texts, config.flows.proof_wait_minutes * 60)
     engine = FlowEngine(registry, RedisSnapshotStore(client, keys), clock=container.clock,
                         services=services)
-    return FlowRuntime(engine, services, RedisConversationLocks(client, keys), codes, attempts,
-                       cards, IssueDetails(client, keys), container.admins.conversation_ids)
+    instant_store = MemorySnapshotStore()
+    instant = FlowEngine(registry, instant_store, clock=container.clock, services=services)
+    return FlowRuntime(engine, instant, instant_store, INSTANT_FLOWS, services,
+                       RedisConversationLocks(client, keys), codes, attempts, cards,
+                       IssueDetails(client, keys), container.admins.conversation_ids)
 
 
 def issue_limiter(container: Container) -> RateLimiter:

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from flows.definitions import binding, order_confirmation
 from flows.definitions.binding import binding_flow
 from flows.definitions.messages import text
 from flows.definitions.order_confirmation import order_confirmation_flow
 from flows.definitions.payment_proof import payment_proof_flow
 from flows.engine import FlowDefinition, FlowRegistry
 from flows.texts import Texts
+
+#: Flows that start and end within one event: they never wait, so they never need
+#: (or displace) the conversation's stored snapshot.
+INSTANT_FLOWS = frozenset({binding.NAME, order_confirmation.NAME})
 
 
 def chat_flows(texts: Texts, proof_wait_seconds: float = 1800.0) -> tuple[FlowDefinition, ...]:

@@ -3,10 +3,10 @@
 The code itself is consumed before the flow runs (one atomic ``GETDEL`` in
 Redis decides which of many simultaneous senders gets it), and the wrong-attempt
 limiter has already counted a miss; the flow gets the outcome as its payload and
-decides what to say and what to write. It lives for one event: started at
-``received`` and ended by ``submit`` in one of the final states. Nothing in it
-waits, because the durable fact (the binding row) is in SQL and a member link is
-confirmed later on the web page, not in the chat.
+decides what to say and what to write. It is an instant flow: started at
+``received`` and ended by ``submit`` in one of the final states within one event.
+Nothing in it waits, because the durable fact (the binding row) is in SQL and a
+member link is confirmed later on the web page, not in the chat.
 
     received --submit[locked out]--------------> locked
     received --submit[claimed, already bound]--> already_bound  (marks the code used)
@@ -25,8 +25,6 @@ from flows.definitions.messages import text
 from flows.engine import FlowContext, FlowDefinition, StateSpec, TransitionSpec
 
 NAME = "binding"
-#: A snapshot left at ``received`` (a refused write) is swept away after this.
-LEFTOVER_SECONDS = 120.0
 
 
 def _payload(ctx: FlowContext, name: str) -> object:
@@ -98,7 +96,7 @@ def binding_flow() -> FlowDefinition:
         version=1,
         initial="received",
         states=(
-            StateSpec("received", timeout_seconds=LEFTOVER_SECONDS),
+            StateSpec("received"),
             StateSpec("bound", final=True),
             StateSpec("already_bound", final=True),
             StateSpec("wrong", final=True),

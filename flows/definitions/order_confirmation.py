@@ -1,9 +1,9 @@
 """Order-confirmation flow: the customer taps "確認訂單" on an order card.
 
 The card is the long wait (it sits in the chat for days, and the order's own
-deadline lives in SQL where the order-expiry sweeper finds it), so this flow
-lives for one tap. It starts at ``tapped`` and ``confirm`` ends it in a final
-state chosen from the facts at the moment of the tap. Every state but
+deadline lives in SQL where the order-expiry sweeper finds it), so this is an
+instant flow: it lives for one tap. It starts at ``tapped`` and ``confirm`` ends
+it in a final state chosen from the facts at the moment of the tap. Every state but
 ``confirmed`` changes nothing, which is what makes duplicate taps, taps on an
 old card and taps on a closed order harmless. The postback carries the card's
 version; a newer card for the same order makes this one stale.
@@ -27,7 +27,6 @@ from flows.engine import FlowContext, FlowDefinition, StateSpec, TransitionSpec
 
 NAME = "order_confirmation"
 CONFIRM = "confirm"
-LEFTOVER_SECONDS = 120.0
 S = OrderStatus
 CONFIRMED_OR_LATER = frozenset({S.CONFIRMED, S.AWAITING_PAYMENT, S.PROOF_SUBMITTED, S.PAID,
                                 S.SHIPPED, S.COMPLETED})
@@ -99,7 +98,7 @@ def order_confirmation_flow() -> FlowDefinition:
         version=1,
         initial="tapped",
         states=(
-            StateSpec("tapped", timeout_seconds=LEFTOVER_SECONDS),
+            StateSpec("tapped"),
             StateSpec("confirmed", final=True),
             StateSpec("already_confirmed", final=True),
             StateSpec("stale_card", final=True),

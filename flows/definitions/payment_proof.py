@@ -33,6 +33,7 @@ NAME = "payment_proof"
 SKIP = "proof.skip"
 CHOOSE = "proof.order"
 CANCEL = "proof.cancel"
+#: ``started`` is left only when a command was refused twice; the sweeper clears it.
 LEFTOVER_SECONDS = 120.0
 MAX_CHOICES = 12  # LINE shows 13 quick replies; one is "取消"
 SKIP_WORDS = frozenset({"略過", "跳過", "不用", "skip", "no"})

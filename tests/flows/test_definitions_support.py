@@ -219,7 +219,7 @@ def test_a_refused_command_leaves_nothing_saved(app_config):
 
 def test_the_leftover_start_state_is_swept_quietly(app_config):
     h = make_harness(app_config)
-    h.engine.start(KEY, "binding", {})
+    h.engine.start(KEY, "payment_proof", {})
     h.clock.advance(minutes=3)
     assert h.engine.sweep() == [KEY]
     result = h.engine.expire(KEY)
