@@ -69,7 +69,7 @@ def _build(container: Container) -> FlowRuntime:
     checkout = config.checkout()
     services = FlowServices(
         orders=container.orders,
-        bindings=BindingService(container.uow, container.customers, container.clock),
+        bindings=BindingService(container.uow, container.clock),
         codes=codes, cards=cards, texts=texts,
         payment_methods=checkout.payment_by_code(),
         delivery_methods=checkout.delivery_by_code(),

@@ -17,14 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from commerce.contact import normalize_email, normalize_tw_mobile
 from commerce.conversations import Conversation
 from commerce.customers import Customer
 from commerce.errors import Conflict, NotFound, ValidationError
 from commerce.records import Binding
-from commerce.services.customer_service import CustomerService
 from commerce.services.uow import UnitOfWork
 
 #: Member tokens may not be valid for longer than this (the shop mints one per page view).
@@ -35,6 +36,22 @@ _TOKEN_SHAPE = re.compile(
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _member(session: Session, member_ref: str) -> int | None:
+    """The customer a member reference names, read in the caller's transaction."""
+    if member_ref.startswith("#") and member_ref[1:].isdigit():
+        return session.scalar(select(Customer.id).where(Customer.id == int(member_ref[1:])))
+    contacts = []
+    for normalise in (normalize_tw_mobile, normalize_email):
+        try:
+            contacts.append(normalise(member_ref))
+        except ValidationError:
+            continue
+    if not contacts:
+        return None
+    return session.scalar(select(Customer.id).where(
+        or_(Customer.phone.in_(contacts), Customer.email.in_(contacts))))
 
 
 @dataclass(frozen=True)
@@ -96,10 +113,8 @@ def verify_member_token(token: str, secret: str | None, now: datetime) -> str:
 
 
 class BindingService:
-    def __init__(self, uow: UnitOfWork, customers: CustomerService,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Callable[[], datetime] = _utcnow) -> None:
         self._uow = uow
-        self._customers = customers
         self._clock = clock
 
     def bind(self, visitor_id: str, conversation_id: int, *,
@@ -147,11 +162,8 @@ class BindingService:
 
     def resolve_member(self, member_ref: str) -> int | None:
         """A customer by the shop's member reference: ``#<id>``, a phone or an e-mail."""
-        if member_ref.startswith("#") and member_ref[1:].isdigit():
-            with self._uow() as session:
-                return session.scalar(select(Customer.id).where(
-                    Customer.id == int(member_ref[1:])))
-        return self._customers.find_by_contact(member_ref)
+        with self._uow() as session:
+            return _member(session, member_ref)
 
     def confirm_member(self, binding_id: int) -> BindingView:
         """The shopper confirmed on the page: link the conversation to the member."""
@@ -162,7 +174,7 @@ class BindingService:
             if not row.member_ref:
                 raise ValidationError("這個綁定沒有會員資料可確認", field="member")
             if row.member_confirmed_at is None:
-                customer_id = self.resolve_member(row.member_ref)
+                customer_id = _member(session, row.member_ref)
                 if customer_id is None:
                     raise NotFound("找不到這位會員", field="member")
                 row.customer_id, row.member_confirmed_at = customer_id, self._clock()
