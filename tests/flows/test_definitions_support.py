@@ -235,3 +235,27 @@ def test_a_snapshot_from_a_newer_definition_is_dropped_with_a_message(app_config
     result = h.handle("text", {"text": "12345"})
     assert result.outcome.value == "reset" and texts_of(result) == ["先前的對話步驟已失效。"]
     assert h.store.load(KEY) is None and h.orders.calls == []
+
+
+def mermaid(definition) -> str:
+    """A flow as drawn in docs/flows.md: ``source --> dest: trigger [guards]``."""
+    lines = ["stateDiagram-v2", f"    [*] --> {definition.initial}"]
+    timed = set()
+    for tr in definition.transitions:
+        for source in tr.sources:
+            dest = source if tr.dest in (None, "=") else tr.dest
+            guards = " and ".join([*tr.conditions, *(f"not {u}" for u in tr.unless)])
+            lines.append(f"    {source} --> {dest}: {tr.trigger}" + (f" [{guards}]" if guards
+                                                                        else ""))
+            if tr.trigger == definition.timeout_trigger:
+                timed.add(source)
+    lines += [f"    {s.name} --> [*]: {definition.timeout_trigger}" for s in definition.states
+              if s.timeout_seconds and s.name not in timed]
+    lines += [f"    {s.name} --> [*]" for s in definition.states if s.final]
+    return "\n".join(lines)
+
+
+def test_docs_draw_every_flow_as_it_is_defined():
+    docs = (REPO / "docs" / "flows.md").read_text(encoding="utf-8")
+    for definition in chat_flows(Texts()):
+        assert f"```mermaid\n{mermaid(definition)}\n```" in docs, definition.name
