@@ -129,3 +129,15 @@ def test_listing_showing_shipping_and_customer_notes(live_shop):
     assert f"{short}  Amy  Messenger" in texts(boss)[-1]
     say_and_wait(boss, "/customers 老闆", "最近的對話")
     assert short not in texts(boss)[-1]
+
+
+def test_the_cli_prints_an_api_token_and_points_console_logins_to_later(
+        live_shop, monkeypatch, capsys, environment):
+    from web.cli import main
+
+    invite_from_cli(monkeypatch, capsys, environment)
+    assert main(["admin", "token", "--name", "shop"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert token.startswith("cc_") and live_shop.container.admins.check_token(token)
+    assert main(["admin", "create"]) == 1
+    assert "console" in capsys.readouterr().err

@@ -201,3 +201,16 @@ def test_an_unconfirmed_order_expires_after_three_days_and_releases_its_stock(qu
     wait_until(lambda: any("已超過確認期限" in t for t in texts(amy)), message="customer told")
     amy.taps(data, "確認訂單")
     wait_until(lambda: "已逾期" in texts(amy)[-1], message="the expired-order reply")
+
+
+def test_a_card_for_a_silent_messenger_customer_waits_for_their_next_message(live_shop):
+    boss = live_shop.merchant("老闆")
+    amy = live_shop.customer("Amy", "messenger")
+    say_and_wait(amy, "hi")
+    live_shop.emulator.clock.advance(25 * 3600)
+    short = conversation(live_shop, amy).short_id
+    say_and_wait(boss, f"/order {short} TEA-OOLONG*1", "已建立訂單")
+    wait_until(lambda: any("訊息暫緩" in t for t in texts(boss)), message="the merchant told")
+    assert len(texts(amy)) == 1  # outside the 24-hour window: held, not sent
+    amy.says("我回來了")
+    wait_until(lambda: any("請確認您的訂單" in t for t in texts(amy)), message="the held card")
