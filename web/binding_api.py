@@ -38,6 +38,7 @@ bp = Blueprint("binding_api", __name__)
 MEMBER_SECRET_ENV = "CHATCART_MEMBER_TOKEN_SECRET"
 _VISITOR = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _SEALED = re.compile(r"[0-9]{6}")
+_ISSUE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 Answer = tuple[Response, int]
 
@@ -69,6 +70,11 @@ def _refused(exc: _Refused) -> Answer:
 
 def _t(message: str, **values: object) -> str:
     return _runtime().services.texts(message, **values)
+
+
+def _detail(issue_id: str) -> IssueDetail | None:
+    """What was recorded when the code was issued; None for an unknown or odd id."""
+    return _runtime().issues.get(issue_id) if _ISSUE_ID.fullmatch(issue_id) else None
 
 
 def _pad(issue_id: str) -> list[int]:
@@ -141,7 +147,7 @@ def issue() -> Answer:
 def qr(issue_id: str) -> Response | Answer:
     runtime = _runtime()
     sealed = request.args.get("k", "")
-    detail = runtime.issues.get(issue_id) if len(issue_id) <= 64 else None
+    detail = _detail(issue_id)
     if detail is None or not _SEALED.fullmatch(sealed):
         return _error(404, "not_found", _t("找不到這個綁定代碼。"))
     if runtime.codes.status(issue_id).status != "pending":
@@ -188,7 +194,7 @@ def _bound_body(info: dict, binding) -> dict:  # noqa: ANN001 - BindingView
 def _owned_binding(issue_id: str, visitor_id: object):  # noqa: ANN202
     """``(bound info, binding)`` of an issue this visitor owns; refuses otherwise."""
     runtime = _runtime()
-    detail = runtime.issues.get(issue_id) if len(issue_id) <= 64 else None
+    detail = _detail(issue_id)
     if detail is None:
         raise _Refused(404, "not_found", _t("找不到這個綁定代碼。"))
     if not isinstance(visitor_id, str) or not hmac.compare_digest(

@@ -186,3 +186,12 @@ def test_member_tokens_are_refused_when_no_secret_is_configured(app_config, envi
         assert answer.status_code == 400 and answer.get_json()["reason"] == "disabled"
     finally:
         container.close()
+
+
+@pytest.mark.parametrize("issue_id", ["a b", "x" * 65, "a:b"])
+def test_odd_ids_are_simply_not_found(api, issue_id):
+    for method, path in (("get", ""), ("get", "/qr.svg?k=123456"), ("post", "/confirm"),
+                         ("delete", "?visitor_id=v-1")):
+        answer = getattr(api.client, method)(f"/api/binding-codes/{issue_id}{path}",
+                                             json={"visitor_id": "v-1"})
+        assert answer.status_code == 404, (method, path)
