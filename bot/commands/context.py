@@ -27,6 +27,11 @@ class CommandDeps:
     default_payment: str
 
 
+def actor(ctx: InboundContext) -> str:
+    """Who did it, for the order's history (the column holds 60 characters)."""
+    return f"merchant:{ctx.conversation.display_name or ctx.conversation.short_id}"[:60]
+
+
 def answer(text: str) -> Reply:
     """A reply to the merchant who typed the command."""
     return Reply((Text(text),))

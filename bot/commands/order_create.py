@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands.context import CommandDeps, answer
+from bot.commands.context import CommandDeps, actor, answer
 from bot.commands.parser import Invocation, UsageError
 from bot.commands.targets import customer_id_of, resolve
 from bot.routing import InboundContext, Reply
@@ -62,14 +62,14 @@ def create_order(deps: CommandDeps, ctx: InboundContext, inv: Invocation) -> lis
         raise NotFound(f"{target.label} 還沒有聊天對話，無法傳送訂單")
     _check(deps, lines, options)
     customer_id = customer_id_of(deps, target)
-    actor = f"merchant:{ctx.conversation.display_name or ctx.conversation.short_id}"
+    by = actor(ctx)
     order = deps.orders.create(OrderRequest(
         customer_id=customer_id, conversation_id=conv.id, lines=lines,
         delivery_method=options.get("ship", deps.default_delivery),
         payment_method=options.get("pay", deps.default_payment),
         note=options.get("note", ""),
-    ), actor=actor)
-    order = deps.orders.send(order.number, actor=actor)
+    ), actor=by)
+    order = deps.orders.send(order.number, actor=by)
     money = deps.services.texts.money
     return [
         deps.cards.reply(order),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands.context import CommandDeps, Handler, answer, tell_customer
+from bot.commands.context import CommandDeps, Handler, actor, answer, tell_customer
 from bot.commands.order_create import create_order
 from bot.commands.parser import Invocation, UsageError
 from bot.routing import InboundContext, Reply
@@ -12,10 +12,6 @@ from flows.definitions.messages import buttons, text
 from flows.definitions.order_messages import payment_actions
 
 LIST_LIMIT = 20
-
-
-def _actor(ctx: InboundContext) -> str:
-    return f"merchant:{ctx.conversation.display_name or ctx.conversation.short_id}"
 
 
 def _number(inv: Invocation, name: str, words: int = 1) -> str:
@@ -77,7 +73,7 @@ def verify(deps: CommandDeps, ctx: InboundContext, inv: Invocation) -> list[Repl
     number = _number(inv, "verify")
     if len(inv.words) != 1:
         raise UsageError("verify")
-    result = deps.orders.verify_payment(number, actor=_actor(ctx))
+    result = deps.orders.verify_payment(number, actor=actor(ctx))
     if not result.changed:
         return [answer(f"訂單 {number} 已是「{result.order.status_label}」，不需要再確認。")]
     t = deps.services.texts
@@ -89,7 +85,7 @@ def verify(deps: CommandDeps, ctx: InboundContext, inv: Invocation) -> list[Repl
 def reject(deps: CommandDeps, ctx: InboundContext, inv: Invocation) -> list[Reply]:
     number = _number(inv, "reject", words=2)
     reason = inv.after(1)
-    updated = deps.orders.reject_proof(number, reason, actor=_actor(ctx))
+    updated = deps.orders.reject_proof(number, reason, actor=actor(ctx))
     t = deps.services.texts
     body = t("訂單 {number} 的轉帳證明未通過核對：{reason}。請確認後重新上傳轉帳證明。",
              number=number, reason=reason)
@@ -103,7 +99,7 @@ def ship(deps: CommandDeps, ctx: InboundContext, inv: Invocation) -> list[Reply]
     if len(inv.words) > 2:
         raise UsageError("ship")
     tracking = inv.words[1] if len(inv.words) == 2 else None
-    shipped = deps.orders.ship(number, actor=_actor(ctx), tracking=tracking)
+    shipped = deps.orders.ship(number, actor=actor(ctx), tracking=tracking)
     t = deps.services.texts
     body = t("訂單 {number} 已出貨！", number=number)
     if tracking:
@@ -116,7 +112,7 @@ def cancel(deps: CommandDeps, ctx: InboundContext, inv: Invocation) -> list[Repl
     number = _number(inv, "cancel")
     if len(inv.words) != 1:
         raise UsageError("cancel")
-    result = deps.orders.cancel(number, actor=_actor(ctx))
+    result = deps.orders.cancel(number, actor=actor(ctx))
     if not result.changed:
         return [answer(f"訂單 {number} 已經是取消狀態。")]
     t = deps.services.texts
@@ -133,7 +129,7 @@ def resend(deps: CommandDeps, ctx: InboundContext, inv: Invocation) -> list[Repl
     if current.status is not OrderStatus.SENT or current.conversation_id is None:
         return [answer(f"訂單 {number} 目前為「{current.status_label}」，只有待確認且有聊天對話的"
                        f"訂單可以重新傳送。")]
-    sent = deps.orders.send(number, actor=_actor(ctx))
+    sent = deps.orders.send(number, actor=actor(ctx))
     return [deps.cards.reply(sent), answer(f"已重新傳送訂單 {number}，之前的訂單訊息已失效。")]
 
 
