@@ -1,0 +1,79 @@
+"""End to end: dialog turns per second, from the signed webhook to the reply the
+fake platform received.
+
+One run sends ``rounds`` x 256 webhooks (each of the 256 users writes once per
+round) over 16 connections as fast as the contender acknowledges them, then waits
+for every reply. Turns per second = webhooks / (last reply - first send); turn
+latency = reply arrival - webhook send, per reply token. A warm-up round comes
+first, so every measured turn is a returning customer (chatcart looks a new
+customer's profile up once). The generator is the Python one: wrk cannot send a
+fixed count, and ``loadgen.capacity`` shows the generator's own ceiling.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass
+
+from benchmarks import loadgen, payloads
+from benchmarks.contenders import WEBHOOK_PATH, Running
+from benchmarks.infra import Infra
+from benchmarks.procs import wait_until
+from benchmarks.report import cpu_per_item, percentile, spread
+
+
+@dataclass(frozen=True)
+class E2ESettings:
+    reps: int = 5
+    rounds: int = 2
+    users: int = 256
+    concurrency: int = 16
+    reply_wait_seconds: float = 120.0
+
+
+def turns(infra: Infra, running: Running, batch: str, settings: E2ESettings,
+          rounds: int) -> dict:
+    infra.fake.reset()
+    count = rounds * settings.users
+    hooks = list(payloads.round_robin(batch, count, settings.users))
+    cpu_before = running.cpu_seconds(infra.redis_proc, infra.fake_proc)
+    sent = loadgen.drive(running.port, WEBHOOK_PATH, hooks, concurrency=settings.concurrency,
+                         timeout=settings.reply_wait_seconds)
+    expected = sent.ok
+    wait_until(lambda: infra.fake.stats()["reply"] >= expected, settings.reply_wait_seconds,
+               f"{expected} replies", interval=0.02)
+    cpu_after = running.cpu_seconds(infra.redis_proc, infra.fake_proc)
+    arrivals = infra.fake.arrivals()
+    latencies = sorted(arrivals[t] - sent.sent_at[t] for t in arrivals if t in sent.sent_at)
+    last = max(arrivals.values())
+    stats = infra.fake.stats()
+    return {"turns_per_s": expected / (last - sent.started),
+            "p50_ms": percentile(latencies, 0.50) * 1000,
+            "p99_ms": percentile(latencies, 0.99) * 1000,
+            "acks_per_s": sent.rate, "ack_p99_ms": percentile(sorted(sent.latencies),
+                                                              0.99) * 1000,
+            "turns": expected, "errors": sent.errors, "pushes": stats["push"],
+            "profile_lookups": stats["profile"],
+            "cpu_ms_per_turn": cpu_per_item(cpu_before, cpu_after, expected)}
+
+
+def measure(infra: Infra, running: Running, delay_ms: float, settings: E2ESettings,
+            *, warm: bool = True) -> dict:
+    """Warm-up round (unless ``warm`` is False), then ``settings.reps`` timed runs."""
+    name = running.name
+    infra.fake.set_delay(delay_ms)
+    tag = "".join(ch for ch in name if ch.isalnum())[:6] + f"{int(delay_ms)}"
+    if warm:
+        turns(infra, running, f"{tag}w", settings, 1)
+    runs = []
+    for rep in range(settings.reps):
+        run = turns(infra, running, f"{tag}x{rep}", settings, settings.rounds)
+        print(f"    {name} @ {delay_ms:g} ms run {rep + 1}: {run['turns_per_s']:,.0f} turns/s, "
+              f"turn p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms", flush=True)
+        runs.append(run)
+    return {"turns_per_s": spread([r["turns_per_s"] for r in runs]),
+            "p50_ms": spread([r["p50_ms"] for r in runs]),
+            "p99_ms": spread([r["p99_ms"] for r in runs]),
+            "cpu_ms_per_turn": {n: round(statistics.median(r["cpu_ms_per_turn"][n] for r in runs),
+                                         3) for n in runs[0]["cpu_ms_per_turn"]},
+            "delay_ms": delay_ms, "runs": runs, "settings": asdict(settings)}
