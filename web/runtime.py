@@ -24,14 +24,18 @@ class BackgroundService(Protocol):
 ServiceFactory = Callable[[Container], BackgroundService]
 
 
-def background_services(container: Container, *, worker_threads: int = 4
-                        ) -> list[BackgroundService]:
-    """Every background service the features need, not yet started."""
+def background_services(container: Container, *, worker_threads: int = 4,
+                        **worker_options: float) -> list[BackgroundService]:
+    """Every background service the features need, not yet started.
+
+    ``worker_options`` tune the inbox workers (``claim_idle_ms``, ``lease_seconds``).
+    """
     from web.chat_wiring import relay, worker_pool
     from web.flow_wiring import sweepers
 
-    services: list[BackgroundService] = [worker_pool(container, worker_threads),
-                                         relay(container), *sweepers(container)]
+    services: list[BackgroundService] = [
+        worker_pool(container, worker_threads, **worker_options), relay(container),
+        *sweepers(container)]
     for factory in container.extras.get("background_factories", []):
         services.append(factory(container))
     return services

@@ -15,24 +15,21 @@ from web.bootstrap import bootstrap
 from web.config import ConfigError, load_config
 from web.environment import load_environment
 from web.logging_setup import setup_logging
-from web.runtime import start_all, stop_all
+from web.runtime import background_services, start_all, stop_all
 
 log = logging.getLogger("chatcart.worker")
 
 
 def run_workers(config_path: str | None, *, threads: int, claim_idle_ms: int,
                 lease_seconds: float) -> int:
-    from web.chat_wiring import relay, worker_pool
-
     setup_logging()
     config = load_config(config_path)
     env = load_environment()
     if not env.redis_url:
         raise ConfigError("environment: REDIS_URL: chatcart worker needs a shared Redis")
     container = bootstrap(config, env)
-    services = [worker_pool(container, threads, claim_idle_ms=claim_idle_ms,
-                            lease_seconds=lease_seconds),
-                relay(container)]
+    services = background_services(container, worker_threads=threads,
+                                   claim_idle_ms=claim_idle_ms, lease_seconds=lease_seconds)
     stopping = threading.Event()
 
     def _stop(_signum, _frame) -> None:  # noqa: ANN001
