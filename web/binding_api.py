@@ -22,7 +22,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import segno
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from bot.messages import Text
 from commerce.errors import NotFound
@@ -139,7 +139,9 @@ def issue() -> Answer:
     return jsonify(
         id=issued.id, code=issued.code, expires_at=issued.expires_at.isoformat(),
         deep_link=deep_link(channel, issued.code),
-        qr_svg_url=f"/api/binding-codes/{issued.id}/qr.svg?k={_seal(issued.id, issued.code)}",
+        # Absolute: shops call this API from their own origin.
+        qr_svg_url=url_for("binding_api.qr", issue_id=issued.id,
+                           k=_seal(issued.id, issued.code), _external=True),
     ), 201
 
 

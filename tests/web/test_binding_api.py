@@ -61,6 +61,8 @@ def test_a_line_code_with_its_deep_link_and_qr_code(api):
     assert len(code) == 6 and code.isdigit()
     assert body["expires_at"] == (T0 + timedelta(minutes=10)).isoformat()
     assert body["deep_link"] == f"https://line.me/R/oaMessage/%40chatcart/?{code}"
+    # absolute, because shops call the API from their own origin
+    assert body["qr_svg_url"].startswith("http://localhost/api/binding-codes/")
     qr = api.client.get(body["qr_svg_url"])
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
     expected = io.BytesIO()
