@@ -6,6 +6,7 @@ from bot.commands.context import CommandDeps, actor, answer
 from bot.commands.parser import Invocation, UsageError
 from bot.commands.targets import customer_id_of, resolve
 from bot.routing import InboundContext, Reply
+from commerce.delivery import is_store_pickup
 from commerce.errors import NotFound
 from commerce.services.order_requests import LineRequest, OrderRequest
 
@@ -63,11 +64,14 @@ def create_order(deps: CommandDeps, ctx: InboundContext, inv: Invocation) -> lis
     _check(deps, lines, options)
     customer_id = customer_id_of(deps, target)
     by = actor(ctx)
+    ship = options.get("ship", deps.default_delivery)
+    method = deps.services.delivery_methods.get(ship)
+    delivery = deps.customers.saved_delivery(
+        customer_id, store_pickup=method is not None and is_store_pickup(method))
     order = deps.orders.create(OrderRequest(
         customer_id=customer_id, conversation_id=conv.id, lines=lines,
-        delivery_method=options.get("ship", deps.default_delivery),
-        payment_method=options.get("pay", deps.default_payment),
-        note=options.get("note", ""),
+        delivery_method=ship, payment_method=options.get("pay", deps.default_payment),
+        delivery=delivery, note=options.get("note", ""),
     ), actor=by)
     order = deps.orders.send(order.number, actor=by)
     money = deps.services.texts.money

@@ -86,6 +86,23 @@ class CustomerService:
             session.flush()
             return address.id
 
+    def saved_delivery(self, customer_id: int, *, store_pickup: bool) -> dict:
+        """The first saved address that fits the delivery kind, as an order's
+        delivery details (``name``, ``phone`` and ``store`` or ``address``); empty
+        when the customer saved none, so the merchant fills it in later."""
+        wanted = "cvs" if store_pickup else "home"
+        with self._uow() as session:
+            for address in get_customer(session, customer_id).addresses:
+                if address.kind != wanted:
+                    continue
+                details = {"name": address.recipient_name, "phone": address.recipient_phone}
+                if store_pickup:
+                    details["store"] = dict(address.store or {})
+                else:
+                    details["address"] = address.address
+                return details
+        return {}
+
     def add_tag(self, customer_id: int, tag: str) -> None:
         with self._uow() as session:
             get_customer(session, customer_id).add_tag(tag)

@@ -104,3 +104,14 @@ def test_concurrent_redemptions_cannot_overspend(shop):
         t.join(30)
     assert outcomes.count(True) == 3
     assert shop.customers.balance(cid) == 10
+
+
+def test_saved_delivery_picks_the_address_that_fits_the_method(shop):
+    meihua = shop.customers.find_by_contact("0922333444")
+    pickup = shop.customers.saved_delivery(meihua, store_pickup=True)
+    assert pickup["store"]["store_id"] == "131386"
+    assert pickup["name"] == "林美華" and pickup["phone"] == "0922333444"
+    assert shop.customers.saved_delivery(meihua, store_pickup=False) == {}
+    ming = shop.customers.find_by_contact("0912345678")
+    home = shop.customers.saved_delivery(ming, store_pickup=False)
+    assert home["address"].startswith("台北市大安區")
