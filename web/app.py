@@ -8,6 +8,7 @@ import time
 
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from web import binding_api, health, quote_api, store_picker, webhooks
 from web.bootstrap import Container
@@ -30,6 +31,11 @@ def create_app(container: Container) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False
+    if container.env.trusted_proxies:
+        # Behind a reverse proxy: take the client address and scheme from the
+        # proxy's headers, so rate limits and absolute links see the real ones.
+        n = container.env.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.extensions["chatcart"] = container
     _install_request_ids(app)
     _install_error_handlers(app)

@@ -40,6 +40,7 @@ class Environment:
     line_sandbox: bool
     messenger_sandbox: bool
     raw: Mapping[str, str]
+    trusted_proxies: int = 0
 
     def get(self, name: str) -> str | None:
         """Any other variable, e.g. the secret of a second LINE account."""
@@ -78,6 +79,9 @@ def load_environment(
     if messenger_set and not (get("MESSENGER_APP_SECRET") and get("MESSENGER_PAGE_ACCESS_TOKEN")):
         raise ConfigError("environment: MESSENGER_APP_SECRET and MESSENGER_PAGE_ACCESS_TOKEN "
                           "must both be set (or neither, for the sandbox)")
+    proxies = get("CHATCART_TRUSTED_PROXIES") or "0"
+    if not proxies.isdigit() or int(proxies) > 5:
+        raise ConfigError("environment: CHATCART_TRUSTED_PROXIES: a number of proxies, 0-5")
     public = (get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL).rstrip("/")
     if not public.startswith(("http://", "https://")):
         raise ConfigError(f"environment: PUBLIC_BASE_URL: must start with http(s):// ({public})")
@@ -99,4 +103,5 @@ def load_environment(
         line_sandbox=not line_set,
         messenger_sandbox=not messenger_set,
         raw=env,
+        trusted_proxies=int(proxies),
     )

@@ -78,3 +78,34 @@ def test_json_formatter_includes_request_id_and_extras():
     assert line["msg"] == "hello you"
     assert line["request_id"] == "abc12345"
     assert line["order"] == "261123001"
+
+
+def test_behind_a_trusted_proxy_the_client_address_and_scheme_come_from_its_headers(
+        container):
+    from dataclasses import replace
+
+    from flask import request
+
+    container.env = replace(container.env, trusted_proxies=1)
+    app = create_app(container)
+
+    @app.get("/_whoami")
+    def whoami():
+        return {"addr": request.remote_addr, "scheme": request.scheme}
+
+    seen = app.test_client().get("/_whoami", headers={
+        "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}).json
+    assert seen == {"addr": "203.0.113.7", "scheme": "https"}
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(container):
+    from flask import request
+
+    app = create_app(container)
+
+    @app.get("/_whoami")
+    def whoami():
+        return {"addr": request.remote_addr}
+
+    seen = app.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"}).json
+    assert seen["addr"] != "203.0.113.7"
