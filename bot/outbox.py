@@ -19,12 +19,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import redis
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from bot.messages import Message, message_from_dict
 from commerce.conversations import ChatMessage
 from commerce.services.uow import UnitOfWork
 from flows.keys import KeyBuilder
+
+#: Rows are read and written through the table, not the mapped class: these are
+#: plain row reads and writes, and the ORM's per-object bookkeeping cost more than
+#: the statements themselves on the worker's hot path.
+_MESSAGES = ChatMessage.__table__
+_COLUMNS = (_MESSAGES.c.id, _MESSAGES.c.conversation_id, _MESSAGES.c.payload,
+            _MESSAGES.c.status)
+#: A batch is looked up by its rows' exact outbox ids (``<batch>:<index>``), which the
+#: unique index answers; only a batch this long or longer needs the prefix scan.
+_EXACT_PARTS = 8
 
 
 @dataclass(frozen=True)
@@ -81,55 +91,62 @@ class Outbox:
     def enqueue(self, batches: Sequence[OutboundBatch], *,
                 handled_message_id: int | None = None) -> None:
         """Persist batches (and mark the inbound message handled) in one transaction."""
+        rows = [
+            {"conversation_id": batch.conversation_id, "direction": "out",
+             "kind": _kind(message), "text": _text_of(message)[:2000],
+             "payload": {"message": message.to_dict(), "batch": batch.meta(), "index": index},
+             "outbox_id": f"{batch.batch_id}:{index}", "status": "queued",
+             "written_by_human": batch.human}
+            for batch in batches for index, message in enumerate(batch.messages)
+        ]
         with self._uow() as session:
-            for batch in batches:
-                for index, message in enumerate(batch.messages):
-                    session.add(ChatMessage(
-                        conversation_id=batch.conversation_id, direction="out",
-                        kind=_kind(message), text=_text_of(message)[:2000],
-                        payload={"message": message.to_dict(), "batch": batch.meta(),
-                                 "index": index},
-                        outbox_id=f"{batch.batch_id}:{index}", status="queued",
-                        written_by_human=batch.human,
-                    ))
+            if rows:
+                session.execute(insert(_MESSAGES), rows)
             if handled_message_id is not None:
-                session.execute(update(ChatMessage).where(ChatMessage.id == handled_message_id)
+                session.execute(update(_MESSAGES).where(_MESSAGES.c.id == handled_message_id)
                                 .values(status="handled"))
 
     def load(self, batch_id: str) -> PendingBatch | None:
+        exact = [f"{batch_id}:{index}" for index in range(_EXACT_PARTS)]
         with self._uow() as session:
-            rows = session.scalars(
-                select(ChatMessage).where(ChatMessage.outbox_id.like(f"{batch_id}:%"))
-                .order_by(ChatMessage.id)
-            ).all()
+            rows = session.execute(select(*_COLUMNS).where(_MESSAGES.c.outbox_id.in_(exact))
+                                   .order_by(_MESSAGES.c.id)).all()
+            if len(rows) == _EXACT_PARTS:
+                rows = session.execute(
+                    select(*_COLUMNS).where(_MESSAGES.c.outbox_id.like(f"{batch_id}:%"))
+                    .order_by(_MESSAGES.c.id)).all()
             return _pending(rows) if rows else None
 
     def open_batches(self, conversation_id: int, statuses: tuple[str, ...] = ("queued",)
                      ) -> list[PendingBatch]:
         """Batches of a conversation with rows in ``statuses``, oldest first."""
         with self._uow() as session:
-            rows = session.scalars(
-                select(ChatMessage).where(
-                    ChatMessage.conversation_id == conversation_id,
-                    ChatMessage.direction == "out", ChatMessage.status.in_(statuses))
-                .order_by(ChatMessage.id)
+            rows = session.execute(
+                select(*_COLUMNS).where(
+                    _MESSAGES.c.conversation_id == conversation_id,
+                    _MESSAGES.c.direction == "out", _MESSAGES.c.status.in_(statuses))
+                .order_by(_MESSAGES.c.id)
             ).all()
-        groups: dict[str, list[ChatMessage]] = {}
+        groups: dict[str, list] = {}
         for row in rows:
             groups.setdefault(row.payload["batch"]["batch_id"], []).append(row)
         return [_pending(group) for group in groups.values()]
 
     def set_status(self, row_ids: Sequence[int], status: str, *, error: str = "",
                    platform_ids: Sequence[str] = ()) -> None:
-        now = datetime.now(timezone.utc)
+        values: dict = {"status": status, "error": error[:300]}
+        if status == "sent":
+            values["sent_at"] = datetime.now(timezone.utc)
+        named = [{"row_id": row_id, "platform_id": platform_id}
+                 for row_id, platform_id in zip(row_ids, platform_ids, strict=False)]
+        rest = list(row_ids[len(named):])
         with self._uow() as session:
-            for n, row_id in enumerate(row_ids):
-                values: dict = {"status": status, "error": error[:300]}
-                if status == "sent":
-                    values["sent_at"] = now
-                if n < len(platform_ids):
-                    values["platform_message_id"] = platform_ids[n]
-                session.execute(update(ChatMessage).where(ChatMessage.id == row_id)
+            if named:
+                session.execute(update(_MESSAGES).where(_MESSAGES.c.id == bindparam("row_id"))
+                                .values(platform_message_id=bindparam("platform_id"), **values),
+                                named)
+            if rest:
+                session.execute(update(_MESSAGES).where(_MESSAGES.c.id.in_(rest))
                                 .values(**values))
 
     def schedule_retry(self, batch_id: str, delay_seconds: float) -> None:
@@ -145,7 +162,8 @@ class Outbox:
         return taken
 
 
-def _pending(rows: Sequence[ChatMessage]) -> PendingBatch:
+def _pending(rows: Sequence) -> PendingBatch:
+    """``rows`` have the ``_COLUMNS`` of one batch's messages, in id order."""
     meta = rows[0].payload["batch"]
     at = meta.get("reply_token_at")
     batch = OutboundBatch(
