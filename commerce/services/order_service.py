@@ -8,6 +8,7 @@ so chat and web callers can answer politely instead of failing.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -18,13 +19,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from commerce.catalog import Variant
+from commerce.catalog import Product, Variant
 from commerce.errors import IllegalTransition, NotFound, ValidationError
 from commerce.order_status import HOLDS_STOCK, OrderStatus
 from commerce.orders import Order, OrderItem, OrderNumberCounter
 from commerce.records import PaymentProof
 from commerce.services.customer_service import change_credit, get_customer
-from commerce.services.order_requests import OrderRequest
+from commerce.services.order_requests import CustomItemRequest, OrderRequest
 from commerce.services.order_views import OrderView, view_of
 from commerce.services.pricing_port import BasicPricer, ItemSnapshot, Pricer
 from commerce.services.stock import release, reserve
@@ -127,8 +128,9 @@ class OrderService:
                     image_url=variant.product.image_url, variant_id=variant.id,
                 ))
         for custom in request.custom_items:
+            sku = _list_in_shop(session, custom) if custom.show_in_shop else None
             items.append(ItemSnapshot(
-                kind="custom", sku=None, name=custom.name.strip(), variant_label="",
+                kind="custom", sku=sku, name=custom.name.strip(), variant_label="",
                 unit_price=custom.unit_price, quantity=custom.quantity,
                 image_url=custom.image_url,
             ))
@@ -338,3 +340,19 @@ class OrderService:
             select(PaymentProof).where(PaymentProof.order_id == order.id)
             .order_by(PaymentProof.id.desc()).limit(1)
         )
+
+
+def _list_in_shop(session: Session, custom: CustomItemRequest) -> str:
+    """Put a one-off item in the catalogue too (the merchant ticked "show in shop").
+
+    It is listed with no stock: the unit sold here was made for this order, and
+    the merchant adds stock when more can be made.
+    """
+    ident = secrets.token_hex(4)
+    product = Product(slug=f"custom-{ident}", name=custom.name.strip(),
+                      image_url=custom.image_url, category="自訂商品")
+    product.variants.append(Variant(sku=f"CUSTOM-{ident.upper()}", price=custom.unit_price,
+                                    stock=0, options={}))
+    session.add(product)
+    session.flush()
+    return product.variants[0].sku

@@ -203,3 +203,18 @@ def test_unconfirmed_orders_expire_and_release_stock(shop):
     assert [o.number for o in expired] == [order.number]
     assert shop.orders.get(order.number).status is S.EXPIRED
     assert stock(shop, "TEA-RUBY") == 25
+
+
+def test_custom_item_marked_show_in_shop_is_listed_in_the_catalogue(shop):
+    order = shop.orders.create(
+        request_for(shop, custom_items=(
+            CustomItemRequest("手工刻字杯", 680, 1, image_url="/media/cup.jpg",
+                              show_in_shop=True),
+            CustomItemRequest("急件處理費", 100, 1))),
+        actor="m")
+    listed = order.items[0].sku
+    assert listed.startswith("CUSTOM-") and order.items[1].sku is None
+    row = shop.catalog.variant_by_sku(listed)
+    assert (row.product, row.price, row.stock, row.hidden) == ("手工刻字杯", 680, 0, False)
+    assert "急件處理費" not in {r.product for r in shop.catalog.list_rows()}
+    assert order.subtotal == 780
