@@ -34,6 +34,26 @@ end
 return 0
 """
 
+# After an event was handled: forget its failed attempts (ARGV[2], if any), take it
+# off the mailbox and return the next one. An empty mailbox is finished at once (the
+# conversation leaves the scheduled set, as _FINISH does) and nil comes back; with
+# ARGV[3] == "last" the next event is not looked at (the batch limit was reached).
+_NEXT = """
+if ARGV[2] ~= '' then
+  redis.call('HDEL', KEYS[3], ARGV[2])
+end
+redis.call('LPOP', KEYS[1])
+if ARGV[3] == 'last' then
+  return false
+end
+local following = redis.call('LINDEX', KEYS[1], 0)
+if following then
+  return following
+end
+redis.call('SREM', KEYS[2], ARGV[1])
+return false
+"""
+
 Handler = Callable[[InboundEvent], None]
 
 
@@ -65,6 +85,7 @@ class InboxWorker:
         self._lock_wait = lock_wait
         self._lease_seconds = lease_seconds
         self._finish = client.register_script(_FINISH)
+        self._next = client.register_script(_NEXT)
         ingestor.ensure_group()
 
     def run_once(self) -> int:
@@ -102,33 +123,40 @@ class InboxWorker:
             log.warning("conversation busy; leaving it for later", extra={"conversation": conv})
             return 0
         handled = 0
+        keys = [mailbox, self._keys.scheduled, self._keys.attempts]
         with lease:
-            while handled < self._max_batch:
+            raw = self._redis.lindex(mailbox, 0)
+            while raw is None:  # announced but empty (a repeat, or a reclaimed entry)
+                if self._finish(keys=keys[:2], args=[conv]):
+                    break
                 raw = self._redis.lindex(mailbox, 0)
-                if raw is None:
-                    if self._finish(keys=[mailbox, self._keys.scheduled], args=[conv]):
-                        break
-                    continue
-                self._handle_one(raw)
-                self._redis.lpop(mailbox)
+            while raw is not None:
+                cleared = self._handle_one(raw)
                 handled += 1
-                lease.extend(self._lease_seconds)
-            else:
-                # Fairness: hand the rest of a long mailbox to the back of the queue.
-                self._redis.xadd(self._keys.ready, {"c": conv})
+                last = handled >= self._max_batch
+                # One round trip: clear attempts, pop, look at the next event or finish.
+                raw = self._next(keys=keys, args=[conv, cleared, "last" if last else ""])
+                if last:
+                    lease.extend(self._lease_seconds)
+                    # Fairness: hand the rest of a long mailbox to the back of the queue.
+                    self._redis.xadd(self._keys.ready, {"c": conv})
+                elif raw is not None:
+                    lease.extend(self._lease_seconds)
         self._ack(entry_id)
         return handled
 
-    def _handle_one(self, raw: bytes) -> None:
+    def _handle_one(self, raw: bytes) -> str:
+        """Handle one mailbox entry; returns the event id whose attempts to clear
+        ("" when there is nothing left to clear)."""
         try:
             event = InboundEvent.from_dict(json.loads(raw))
         except ValueError:
             log.error("unreadable inbound entry moved to dead letters")
             self._redis.rpush(self._keys.dead, raw)
-            return
+            return ""
         try:
             self._handler(event)
-            self._redis.hdel(self._keys.attempts, event.event_id)
+            return event.event_id
         except Exception:
             attempts = self._redis.hincrby(self._keys.attempts, event.event_id, 1)
             log.exception("handling event failed", extra={"event_id": event.event_id,
@@ -137,6 +165,7 @@ class InboxWorker:
                 raise
             self._redis.hdel(self._keys.attempts, event.event_id)
             self._redis.rpush(self._keys.dead, raw)
+            return ""
 
 
 class WorkerPool:
