@@ -26,7 +26,7 @@ from bot.line_client import LineApiError
 from bot.line_render import render_line
 from bot.messenger_client import MessengerApiError
 from bot.messenger_render import render_messenger
-from bot.outbox import Outbox, PendingBatch
+from bot.outbox import OutboundBatch, Outbox, PendingBatch
 from bot.platforms import Platforms
 from commerce.services.conversation_service import ConversationService, ConversationView
 from flows.keys import KeyBuilder
@@ -133,13 +133,13 @@ class Sender:
             raise Undeliverable(f"LINE 帳號 {conv.account} 未設定")
         batch = pending.batch
         parts = render_line(batch.messages)
-        done = self._done_parts(batch.batch_id)
+        done, token_taken = self._progress_and_token(batch)
         ids: list[str] = []
         for index, part in enumerate(parts):
             if index in done:
                 continue
             result = None
-            if index == 0 and self._take_reply_token(batch.reply_token, batch.reply_token_at):
+            if index == 0 and token_taken:
                 try:
                     result = channel.client.reply(batch.reply_token, part)
                 except LineApiError as exc:
@@ -194,10 +194,18 @@ class Sender:
 
     # -- bookkeeping --------------------------------------------------------------
 
-    def _take_reply_token(self, token: str | None, issued_at: datetime | None) -> bool:
-        if not reply_token_usable(token, issued_at, self._clock()):
-            return False
-        return bool(self._redis.set(self._keys.build("reply:used", token), 1, nx=True, ex=3600))
+    def _progress_and_token(self, batch: OutboundBatch) -> tuple[set[int], bool]:
+        """The parts already sent, and whether this attempt may use the reply token
+        (taken once, for part 0), read and claimed in one round trip. Claiming it
+        when part 0 is already done changes nothing: that part already used the
+        token or pushed because it could not."""
+        if not reply_token_usable(batch.reply_token, batch.reply_token_at, self._clock()):
+            return self._done_parts(batch.batch_id), False
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.smembers(self._progress_key(batch.batch_id))
+        pipe.set(self._keys.build("reply:used", batch.reply_token), 1, nx=True, ex=3600)
+        members, taken = pipe.execute()
+        return {int(x) for x in members}, bool(taken)
 
     def _progress_key(self, batch_id: str) -> str:
         return self._keys.build("outbox:parts", batch_id)
@@ -210,8 +218,10 @@ class Sender:
 
     def _mark_part(self, batch_id: str, index: int) -> None:
         key = self._progress_key(batch_id)
-        self._redis.sadd(key, index)
-        self._redis.expire(key, 7 * 24 * 3600)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.sadd(key, index)
+        pipe.expire(key, 7 * 24 * 3600)
+        pipe.execute()
 
     def _delay(self, batch_id: str, retry_after: float | None) -> float:
         attempt = int(self._redis.hget(self._attempts_key(), batch_id) or 0)
