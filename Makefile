@@ -20,5 +20,14 @@ test:
 lint:
 	$(BIN)/ruff check .
 
+## make bench: install wrk and the bench extras, then run every benchmark (~10 min, not a test)
+bench:
+	@scripts/setup.sh test
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+		echo "wrk not installed: ingest falls back to the Python load generator"
+	@$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache tests/artifacts

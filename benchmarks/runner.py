@@ -15,7 +15,17 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from benchmarks import e2e, ingest, machine, memory, pricing_quote, roundtrips, summary
+from benchmarks import (
+    e2e,
+    ingest,
+    loadgen,
+    machine,
+    memory,
+    payloads,
+    pricing_quote,
+    roundtrips,
+    summary,
+)
 from benchmarks.contenders import (
     ChatcartShape,
     chatcart_env,
@@ -69,6 +79,11 @@ def phase_ingest(infra: Infra, settings: ingest.IngestSettings, shape: ChatcartS
 def phase_e2e(infra: Infra, settings: e2e.E2ESettings, shape: ChatcartShape,
               delays: tuple[float, ...], only: set[str]) -> dict:
     out: dict[str, dict] = {}
+    hooks = list(payloads.round_robin("cap", 5_000))
+    out["generator"] = {"null_server_requests_per_s": loadgen.capacity(hooks, free_port())}
+    print(f"  end to end: the Python generator drives "
+          f"{out['generator']['null_server_requests_per_s']:,.0f} requests/s "
+          f"against a null server", flush=True)
     env = contender_env(infra.base_env, infra.fake_url)
     for name, worker_class in (("peer-sync", "sync"), ("peer-threaded", "gthread")):
         if "peer" not in only:
@@ -104,11 +119,12 @@ def phase_roundtrips(infra: Infra, settings: e2e.E2ESettings, shape: ChatcartSha
 
 
 def phase_memory(infra: Infra, conversations: int, shape: ChatcartShape) -> dict:
-    print(f"  redis memory: {conversations:,} conversations through chatcart", flush=True)
+    print(f"  redis memory: chatcart, then scaled to {conversations:,} conversations",
+          flush=True)
     infra.fake.set_delay(0)
     running = _chatcart(infra, "chatcart-memory", shape)
     try:
-        return memory.measure(infra, running.port, conversations)
+        return memory.measure(infra, running, conversations)
     finally:
         running.stop(infra.procs)
 

@@ -41,10 +41,15 @@ def _e2e(results: dict, checks: list) -> None:
     data = results["e2e"]
     rows = [("contender", "delay", "turns/s median (min-max)", "turn p50 ms", "turn p99 ms")]
     for name, by_delay in data.items():
+        if name == "generator":
+            continue
         for delay, figure in by_delay.items():
             rows.append((name, delay, fmt(figure["turns_per_s"]), fmt(figure["p50_ms"], digits=1),
                          fmt(figure["p99_ms"], digits=1)))
     print_table("End to end: signed webhook -> reply received by the fake platform", rows)
+    if "generator" in data:
+        print(f"  (the Python generator alone drives "
+              f"{data['generator']['null_server_requests_per_s']:,.0f} requests/s)")
     chatcart = data.get("chatcart", {})
     for delay, peer, key in (("0ms", "peer-threaded", "e2e_0ms_vs_peer_threaded"),
                              ("0ms", "peer-sync", None),
@@ -83,8 +88,10 @@ def report(results: dict) -> None:
         for kind, info in list(data["keys"].items())[:8]:
             rows.append((kind, f"{info['keys']:,}", f"{info['bytes_each']:.0f}",
                          str(info["ttl_s"])))
-        print_table(f"Redis after {data['conversations']:,} conversations "
-                    f"({data['turns_per_s']:.0f} turns/s while filling)", rows)
+        print_table(f"Redis with {data['conversations']:,} idle conversations "
+                    f"({data['real_conversations']:,} through chatcart at "
+                    f"{data['turns_per_s']:.0f} turns/s: "
+                    f"{data['real_bytes_per_conversation']:.0f} B each)", rows)
         value = data["bytes_per_conversation"]
         checks.append(("redis bytes / idle conversation", f"{value:.0f} B",
                        f"<= {TARGETS['redis_bytes_per_idle_conversation']:g} B",
