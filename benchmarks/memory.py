@@ -31,11 +31,13 @@ GREETING = "你好，請問這款還有現貨嗎？"
 CHUNK = 1_000
 MAX_BACKLOG = 2_000  # replies owed; at ~100 turns per second, well under 50 s
 FIRST_USER = 1_000_000  # away from the users of the other phases
-_ID = re.compile(r"(U[0-9a-f]{32}|[0-9a-f]{32}|rt[0-9A-Za-z]+-\d+|01[0-9A-Za-z]{24}|\d+)")
+_ID = re.compile(r"(S[0-9a-f]{3,}$|U[0-9a-f]{32}|[0-9a-f]{32}|rt[0-9A-Za-z]+-\d+"
+                 r"|01[0-9A-Za-z]{24}|\d+)")
 
 
 def kind_of(key: bytes) -> str:
-    """``chatcart:inbound:seen:line:01...`` -> ``chatcart:inbound:seen:line:*``."""
+    """``chatcart:inbound:seen:line:01...`` -> ``chatcart:inbound:seen:line:*``
+    (copies made by ``_scale_up`` end in ``S<hex>`` and fall in their original's kind)."""
     return _ID.sub("*", key.decode(errors="replace"))
 
 
