@@ -73,12 +73,13 @@ class Proc:
             return ""
 
     def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM to the group, SIGKILL to it after ``grace``. A leader that already
+        exited is left alone: its group id may belong to someone else by now (gunicorn
+        workers leave when their master dies; the other processes have no children)."""
         if not self.alive():
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
         try:
             self.process.wait(grace)
         except subprocess.TimeoutExpired:
