@@ -80,7 +80,10 @@ class Sender:
                 try:
                     ids = self._send(conv, pending)
                     self._outbox.set_status(pending.row_ids, "sent", platform_ids=ids)
-                    self._redis.delete(self._progress_key(batch_id), self._attempts_key())
+                    pipe = self._redis.pipeline(transaction=False)
+                    pipe.delete(self._progress_key(batch_id))
+                    pipe.hdel(self._attempts_key(), batch_id)
+                    pipe.execute()
                     return "sent"
                 except Retry as retry:
                     total = self._redis.hincrby(self._attempts_key(), batch_id, 1)
