@@ -108,7 +108,7 @@ class Outbox:
 
     def load(self, batch_id: str) -> PendingBatch | None:
         exact = [f"{batch_id}:{index}" for index in range(_EXACT_PARTS)]
-        with self._uow() as session:
+        with self._uow.read() as session:
             rows = session.execute(select(*_COLUMNS).where(_MESSAGES.c.outbox_id.in_(exact))
                                    .order_by(_MESSAGES.c.id)).all()
             if len(rows) == _EXACT_PARTS:
@@ -120,7 +120,7 @@ class Outbox:
     def open_batches(self, conversation_id: int, statuses: tuple[str, ...] = ("queued",)
                      ) -> list[PendingBatch]:
         """Batches of a conversation with rows in ``statuses``, oldest first."""
-        with self._uow() as session:
+        with self._uow.read() as session:
             rows = session.execute(
                 select(*_COLUMNS).where(
                     _MESSAGES.c.conversation_id == conversation_id,

@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Execution option marking a connection whose transaction only reads.
+READ_ONLY = "chatcart_read_only"
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -47,9 +49,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:  # noqa: ANN001
-            # Take the write lock at the start: two writers then queue on the
-            # busy timeout instead of one failing on lock upgrade mid-transaction.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock at the start: two writers then queue on
+            # the busy timeout instead of one failing on lock upgrade mid-way.
+            # Read-only units of work (see UnitOfWork.read) need no lock in WAL mode.
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)

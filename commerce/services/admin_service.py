@@ -34,13 +34,13 @@ class AdminService:
     def is_admin(self, channel: str, account: str, user_id: str) -> bool:
         if (channel, account, user_id) in self._configured:
             return True
-        with self._uow() as session:
+        with self._uow.read() as session:
             return session.scalar(select(Admin.id).where(
                 Admin.channel == channel, Admin.account == account, Admin.user_id == user_id
             )) is not None
 
     def identities(self) -> set[Identity]:
-        with self._uow() as session:
+        with self._uow.read() as session:
             rows = session.execute(select(Admin.channel, Admin.account, Admin.user_id)).all()
         return self._configured | {tuple(r) for r in rows}
 
@@ -48,7 +48,7 @@ class AdminService:
         identities = self.identities()
         if not identities:
             return []
-        with self._uow() as session:
+        with self._uow.read() as session:
             return list(session.scalars(select(Conversation.id).where(or_(*[
                 and_(Conversation.channel == c, Conversation.account == a,
                      Conversation.user_id == u) for c, a, u in identities
@@ -94,7 +94,7 @@ class AdminService:
     def check_token(self, token: str) -> bool:
         if not token:
             return False
-        with self._uow() as session:
+        with self._uow.read() as session:
             row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token),
                                                         ApiToken.revoked_at.is_(None)))
             return row is not None and hmac.compare_digest(row.token_hash, digest(token))

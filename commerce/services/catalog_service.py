@@ -39,7 +39,7 @@ class CatalogService:
         self._uow = uow
 
     def list_rows(self, *, include_hidden: bool = True) -> list[CatalogRow]:
-        with self._uow() as session:
+        with self._uow.read() as session:
             query = select(Product).options(selectinload(Product.variants)).order_by(Product.id)
             if not include_hidden:
                 query = query.where(Product.hidden.is_(False))
@@ -51,7 +51,7 @@ class CatalogService:
             ]
 
     def variant_by_sku(self, sku: str) -> CatalogRow:
-        with self._uow() as session:
+        with self._uow.read() as session:
             variant = session.scalar(select(Variant).where(Variant.sku == sku))
             if variant is None:
                 raise NotFound(f"找不到商品編號 {sku}", field="sku")

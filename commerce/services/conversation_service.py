@@ -81,7 +81,7 @@ class ConversationService:
         raise RuntimeError(f"could not create conversation {key.as_str()}")
 
     def get(self, conversation_id: int) -> ConversationView:
-        with self._uow() as session:
+        with self._uow.read() as session:
             conv = session.get(Conversation, conversation_id)
             if conv is None:
                 raise NotFound(f"找不到對話 #{conversation_id}", field="conversation")
@@ -89,14 +89,14 @@ class ConversationService:
 
     def find(self, text: str) -> ConversationView | None:
         """By short id (as shown to merchants)."""
-        with self._uow() as session:
+        with self._uow.read() as session:
             conv = session.scalar(
                 select(Conversation).where(Conversation.short_id == text.strip().lower())
             )
             return _view(conv) if conv else None
 
     def recent(self, query: str = "", limit: int = 10) -> list[ConversationView]:
-        with self._uow() as session:
+        with self._uow.read() as session:
             stmt = select(Conversation).order_by(
                 Conversation.last_inbound_at.desc().nulls_last(), Conversation.id.desc()
             ).limit(limit)
@@ -151,14 +151,14 @@ class ConversationService:
                             .values(last_auto_reply_at=at))
 
     def history(self, conversation_id: int, limit: int = 200) -> list[ChatMessage]:
-        with self._uow() as session:
+        with self._uow.read() as session:
             rows = session.scalars(select(ChatMessage).where(
                 ChatMessage.conversation_id == conversation_id
             ).order_by(ChatMessage.id.desc()).limit(limit)).all()
             return list(reversed(rows))
 
     def count(self) -> int:
-        with self._uow() as session:
+        with self._uow.read() as session:
             return session.scalar(select(func.count(Conversation.id))) or 0
 
 

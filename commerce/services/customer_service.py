@@ -67,7 +67,7 @@ class CustomerService:
                 continue
         if not candidates:
             return None
-        with self._uow() as session:
+        with self._uow.read() as session:
             return session.scalar(
                 select(Customer.id).where(
                     or_(Customer.phone.in_(candidates), Customer.email.in_(candidates))
@@ -91,7 +91,7 @@ class CustomerService:
         delivery details (``name``, ``phone`` and ``store`` or ``address``); empty
         when the customer saved none, so the merchant fills it in later."""
         wanted = "cvs" if store_pickup else "home"
-        with self._uow() as session:
+        with self._uow.read() as session:
             for address in get_customer(session, customer_id).addresses:
                 if address.kind != wanted:
                     continue
@@ -118,7 +118,7 @@ class CustomerService:
             return change_credit(session, customer_id, amount, reason, note=note)
 
     def balance(self, customer_id: int) -> int:
-        with self._uow() as session:
+        with self._uow.read() as session:
             return get_customer(session, customer_id).credit_balance
 
 

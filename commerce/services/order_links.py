@@ -42,7 +42,7 @@ class OrderLinkService:
         if not token or len(token) > 100:
             return None
         now = datetime.now(timezone.utc)
-        with self._uow() as session:
+        with self._uow.read() as session:
             link = session.scalar(select(OrderLink).where(OrderLink.token_hash == _hash(token)))
             if link is None or link.revoked_at is not None:
                 return None

@@ -170,11 +170,11 @@ class OrderService:
     # -- reading ----------------------------------------------------------------
 
     def get(self, number: str) -> OrderView:
-        with self._uow() as session:
+        with self._uow.read() as session:
             return view_of(self._load(session, number))
 
     def get_by_id(self, order_id: int) -> OrderView:
-        with self._uow() as session:
+        with self._uow.read() as session:
             order = session.get(Order, order_id)
             if order is None:
                 raise NotFound(f"找不到訂單 #{order_id}", field="order")
@@ -184,7 +184,7 @@ class OrderService:
         self, *, status: OrderStatus | None = None, customer_id: int | None = None,
         conversation_id: int | None = None, limit: int = 20,
     ) -> list[OrderView]:
-        with self._uow() as session:
+        with self._uow.read() as session:
             query = select(Order).order_by(Order.id.desc()).limit(limit)
             if status is not None:
                 query = query.where(Order.status == status.value)

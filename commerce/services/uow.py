@@ -12,10 +12,23 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from commerce.db.engine import READ_ONLY
+
 
 class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A unit of work that only reads: on SQLite it takes no write lock, so
+        readers never queue behind writers. Writing in it is a programming error."""
+        session = self._factory()
+        session.connection(execution_options={READ_ONLY: True})
+        try:
+            yield session
+        finally:
+            session.close()  # ends the transaction; loaded objects stay readable
 
     @contextmanager
     def __call__(self) -> Iterator[Session]:

@@ -1,0 +1,55 @@
+"""Units of work on SQLite: writers serialise on the write lock; readers do not
+wait for them (WAL), and a failed writer leaves nothing behind."""
+
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from commerce.db.engine import make_engine, make_session_factory
+from commerce.services.uow import UnitOfWork, after_commit
+
+
+@pytest.fixture
+def uow(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'uow.sqlite3'}")
+    work = UnitOfWork(make_session_factory(engine))
+    with work() as session:
+        session.execute(text("CREATE TABLE t (x INTEGER)"))
+        session.execute(text("INSERT INTO t VALUES (1)"))
+    yield work
+    engine.dispose()
+
+
+def test_a_reader_does_not_wait_for_an_open_writer(uow):
+    writing, done = threading.Event(), threading.Event()
+
+    def writer():
+        with uow() as session:
+            session.execute(text("INSERT INTO t VALUES (2)"))
+            writing.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert writing.wait(10)
+    try:
+        # would block for the busy timeout (10 s) and then fail if it took the write lock
+        with uow.read() as session:
+            assert session.execute(text("SELECT count(*) FROM t")).scalar() == 1
+    finally:
+        done.set()
+        thread.join(10)
+    with uow.read() as session:
+        assert session.execute(text("SELECT count(*) FROM t")).scalar() == 2
+
+
+def test_a_failed_writer_rolls_back_and_skips_its_after_commit_hooks(uow):
+    ran: list[str] = []
+    with pytest.raises(RuntimeError), uow() as session:
+        session.execute(text("INSERT INTO t VALUES (3)"))
+        after_commit(session, lambda: ran.append("hook"))
+        raise RuntimeError("boom")
+    assert ran == []
+    with uow.read() as session:
+        assert session.execute(text("SELECT count(*) FROM t WHERE x = 3")).scalar() == 0
