@@ -40,10 +40,6 @@ class Platforms:
     def messenger_page(self, page_id: str) -> MessengerPageLink | None:
         return self.messenger.get(page_id)
 
-    @property
-    def main_messenger_page(self) -> MessengerPageLink | None:
-        return next(iter(self.messenger.values()), None)
-
     def close(self) -> None:
         for channel in self.line.values():
             channel.client.close()

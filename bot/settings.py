@@ -48,6 +48,3 @@ class ChannelSettings(Strict):
         if len(pages) > 10:
             raise ValueError("messenger_pages: at most 10 pages (one main and nine more)")
         return self
-
-    def line_account(self, key: str) -> LineAccount | None:
-        return next((a for a in self.line_accounts if a.key == key), None)

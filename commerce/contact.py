@@ -16,7 +16,8 @@ def normalize_tw_mobile(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw).strip()
     digits = re.sub(r"[\s\-().]", "", text)
     if digits.startswith("+886"):
-        digits = "0" + digits[4:]
+        rest = digits[4:]
+        digits = rest if rest.startswith("0") else "0" + rest
     elif digits.startswith("886") and len(digits) == 12:
         digits = "0" + digits[3:]
     if not _MOBILE.match(digits):

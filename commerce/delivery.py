@@ -300,23 +300,3 @@ def check_cod(method: DeliveryMethod, amount: int) -> None:
             f"{method.name} 代收金額最多 NT${method.cod_max:,}，請改用其他付款方式",
             field="payment",
         )
-
-
-# --- recipients, now in commerce.recipients ---------------------------------------------
-
-_MOVED_TO_RECIPIENTS = frozenset(
-    {"Recipient", "normalize_mobile", "validate_cvs_name", "validate_recipient"}
-)
-
-
-def __getattr__(name: str) -> Any:
-    """Keep ``from commerce.delivery import validate_recipient`` working.
-
-    Resolved lazily because ``commerce.recipients`` imports this module: a plain
-    import at the top or bottom would be circular for one of the two import orders.
-    """
-    if name in _MOVED_TO_RECIPIENTS:
-        from commerce import recipients
-
-        return getattr(recipients, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

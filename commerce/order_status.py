@@ -42,9 +42,6 @@ ALLOWED_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
 #: Statuses in which the order still holds stock reservations.
 HOLDS_STOCK = frozenset(set(OrderStatus) - {S.CANCELLED, S.EXPIRED})
 
-#: Statuses a customer may still act on (confirm, pay).
-OPEN = frozenset({S.SENT, S.CONFIRMED, S.AWAITING_PAYMENT, S.PROOF_SUBMITTED})
-
 LABELS_ZH = {
     S.DRAFT: "草稿",
     S.SENT: "待確認",

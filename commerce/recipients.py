@@ -16,6 +16,7 @@ import unicodedata
 
 from pydantic import BaseModel, ConfigDict
 
+from commerce.contact import normalize_tw_mobile as normalize_mobile
 from commerce.delivery import (
     DeliveryMethod,
     Destination,
@@ -48,17 +49,6 @@ class Recipient(BaseModel):
 
 def _clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
-
-
-def normalize_mobile(phone: str) -> str:
-    """Taiwan mobile as ``09xxxxxxxx``; accepts +886, spaces, dashes and full-width digits."""
-    digits = re.sub(r"[\s\-().]", "", _clean(phone))
-    if digits.startswith("+886"):
-        rest = digits[4:]
-        digits = rest if rest.startswith("0") else "0" + rest
-    if not re.fullmatch(r"09[0-9]{8}", digits):
-        raise ValidationError("手機號碼需為台灣手機號碼，例如 0912345678", field="phone")
-    return digits
 
 
 def _foreign_phone(phone: str) -> str:

@@ -17,12 +17,10 @@ from commerce.delivery import (
     find_store,
     is_home_delivery,
     is_store_pickup,
-    normalize_mobile,
     pickup_store,
-    validate_cvs_name,
-    validate_recipient,
 )
 from commerce.errors import NotFound, ValidationError
+from commerce.recipients import normalize_mobile, validate_cvs_name, validate_recipient
 
 
 def method(kind: str, **extra: object) -> DeliveryMethod:
