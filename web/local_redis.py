@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -61,18 +62,38 @@ class LocalRedis:
                 self.process.wait(timeout)
 
 
+def _stop_leftover(pidfile: Path, wait_seconds: float = 10) -> None:
+    """Stop a redis-server a killed earlier run left on the same data directory:
+    two servers appending to one AOF would corrupt it."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"redis-server" not in cmdline:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.05)
+
+
 def start_local_redis(var_dir: Path, *, port: int | None = None,
                       wait_seconds: float = 10) -> LocalRedis:
     binary = find_redis_server()
     data_dir = (var_dir / "redis").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or _free_port()
+    pidfile = data_dir / "redis.pid"
+    _stop_leftover(pidfile)
+    # Its own session: Ctrl-C at the terminal reaches chatcart, which stops the
+    # workers first and Redis last, instead of Redis vanishing under them.
     process = subprocess.Popen(
         [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir),
          "--appendonly", "yes", "--save", "", "--protected-mode", "yes",
-         "--daemonize", "no", "--loglevel", "warning",
+         "--daemonize", "no", "--loglevel", "warning", "--pidfile", str(pidfile),
          "--logfile", str(data_dir / "redis.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url, socket_connect_timeout=0.5)

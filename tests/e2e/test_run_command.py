@@ -145,3 +145,21 @@ def test_serve_without_redis_url_says_what_is_missing(tmp_path):
                             text=True, timeout=60)
     assert result.returncode != 0
     assert "REDIS_URL" in result.stdout + result.stderr
+
+
+def test_a_redis_left_by_a_killed_run_is_stopped_before_a_new_one_starts(tmp_path):
+    from web.local_redis import start_local_redis
+
+    first = start_local_redis(tmp_path / "var")
+    pid = first.process.pid
+    try:
+        # the parent "dies" without stopping it: a new start must not run beside it
+        second = start_local_redis(tmp_path / "var")
+        try:
+            assert first.process.wait(15) is not None
+            assert second.process.poll() is None
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+    assert not alive(pid)
