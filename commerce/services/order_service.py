@@ -25,6 +25,7 @@ from commerce.order_status import HOLDS_STOCK, OrderStatus
 from commerce.orders import Order, OrderItem, OrderNumberCounter
 from commerce.records import PaymentProof
 from commerce.services.customer_service import change_credit, get_customer
+from commerce.services.item_snapshots import catalogue_item
 from commerce.services.order_requests import CustomItemRequest, OrderRequest
 from commerce.services.order_views import OrderView, view_of
 from commerce.services.pricing_port import BasicPricer, ItemSnapshot, Pricer
@@ -113,20 +114,9 @@ class OrderService:
         items: list[ItemSnapshot] = []
         for kind, lines in (("product", request.lines), ("gift", request.gifts)):
             for line in lines:
-                variant = session.scalar(select(Variant).where(Variant.sku == line.sku))
-                if variant is None or not variant.active:
-                    raise NotFound(f"找不到商品編號 {line.sku}", field="sku")
-                if (kind == "gift") != variant.product.is_gift:
-                    raise ValidationError(
-                        f"{line.sku} {'不是' if kind == 'gift' else '是'}贈品", field="sku"
-                    )
+                variant, item = catalogue_item(session, kind, line.sku, line.quantity)
                 reserve(session, variant, line.quantity)
-                items.append(ItemSnapshot(
-                    kind=kind, sku=variant.sku, name=variant.product.name,
-                    variant_label=variant.label, unit_price=variant.price,
-                    quantity=line.quantity, category=variant.product.category,
-                    image_url=variant.product.image_url, variant_id=variant.id,
-                ))
+                items.append(item)
         for custom in request.custom_items:
             sku = _list_in_shop(session, custom) if custom.show_in_shop else None
             items.append(ItemSnapshot(

@@ -11,15 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commerce.catalog import Variant
 from commerce.delivery import DeliveryMethod
-from commerce.errors import NotFound, ValidationError
+from commerce.errors import ValidationError
 from commerce.payment import PaymentMethod, available_payment_methods
 from commerce.pricing import Breakdown, CouponOption
 from commerce.services.engine_pricer import EnginePricer, PricingChoices, cart_lines
+from commerce.services.item_snapshots import catalogue_item
 from commerce.services.order_requests import CustomItemRequest, LineRequest, OrderRequest
 from commerce.services.pricing_port import ItemSnapshot
 from commerce.services.uow import UnitOfWork
@@ -137,19 +136,9 @@ def _items(session: Session, draft: QuoteDraft) -> list[ItemSnapshot]:
     items: list[ItemSnapshot] = []
     for kind, key, lines in (("product", "lines", draft.lines), ("gift", "gifts", draft.gifts)):
         for position, line in enumerate(lines):
-            field = f"{key}.{position}.sku"
-            variant = session.scalar(select(Variant).where(Variant.sku == line.sku))
-            if variant is None or not variant.active:
-                raise NotFound(f"找不到商品編號 {line.sku}", field=field)
-            if (kind == "gift") != variant.product.is_gift:
-                raise ValidationError(
-                    f"{line.sku} {'不是' if kind == 'gift' else '是'}贈品", field=field
-                )
-            items.append(ItemSnapshot(
-                kind=kind, sku=variant.sku, name=variant.product.name,
-                variant_label=variant.label, unit_price=variant.price, quantity=line.quantity,
-                category=variant.product.category, variant_id=variant.id,
-            ))
+            _variant, item = catalogue_item(session, kind, line.sku, line.quantity,
+                                            field=f"{key}.{position}.sku")
+            items.append(item)
     items.extend(
         ItemSnapshot(kind="custom", sku=None, name=custom.name.strip(), variant_label="",
                      unit_price=custom.unit_price, quantity=custom.quantity)
