@@ -11,14 +11,12 @@ import pytest
 from bot.routing import EchoRouter
 from bot.sandbox.faults import FaultRule
 from bot.settings import ChannelSettings, LineAccount, MessengerPage
+from tests.support.chat_story import texts
 from tests.support.live_shop import start_live_shop, wait_until
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
-
-def texts(person):
-    return [m.get("text") for m in person.seen()]
 
 
 @pytest.fixture

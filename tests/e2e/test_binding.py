@@ -9,8 +9,8 @@ import threading
 import pytest
 import requests
 
-from commerce.identity import ConversationKey
 from commerce.records import Binding
+from tests.support.chat_story import conversation, texts
 from tests.support.live_shop import wait_until
 
 pytestmark = pytest.mark.slow
@@ -19,9 +19,6 @@ SUCCESS = "綁定成功！之後購物車與訂單通知會傳到這裡。"
 WRONG = "這個代碼不正確或已過期，請回到購物網頁重新取得代碼。"
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
-
-def texts(person) -> list[str]:
-    return [m.get("text") or m.get("altText") or "" for m in person.seen()]
 
 
 def new_code(shop, visitor="visitor-1", channel="line") -> dict:
@@ -38,11 +35,6 @@ def status(shop, issue_id: str) -> dict:
 def bindings(shop) -> list[tuple[str, int]]:
     with shop.container.uow() as session:
         return [(b.visitor_id, b.conversation_id) for b in session.query(Binding)]
-
-
-def conversation(shop, person):
-    key = ConversationKey(person.user.channel, person.user.account, person.user_id)
-    return shop.container.conversations.ensure(key)
 
 
 @pytest.mark.parametrize("channel", ["line", "messenger"])

@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from commerce.services.binding_service import sign_member_token
-from tests.e2e.test_binding import SUCCESS, conversation, texts
+from tests.e2e.test_binding import SUCCESS
+from tests.support.chat_story import conversation, texts
 from tests.support.live_shop import start_live_shop, wait_until
 
 pytestmark = pytest.mark.slow

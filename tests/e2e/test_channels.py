@@ -10,13 +10,11 @@ import requests
 from bot.messages import Text
 from bot.sandbox.faults import FaultRule
 from commerce.identity import ConversationKey
+from tests.support.chat_story import texts
 from tests.support.live_shop import wait_until
 
 pytestmark = pytest.mark.slow
 
-
-def texts(customer):
-    return [m.get("text") for m in customer.seen()]
 
 
 @pytest.mark.parametrize("channel", ["line", "messenger"])

@@ -10,7 +10,7 @@ from commerce.customers import Customer
 from commerce.order_status import OrderStatus
 from commerce.orders import Order
 from tests.conftest import REPO
-from tests.e2e.test_order_flow import (
+from tests.support.chat_story import (
     confirm_data,
     conversation,
     place_order,

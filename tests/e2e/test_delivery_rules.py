@@ -10,7 +10,7 @@ from PIL import Image as PILImage
 
 from bot.messages import Image, Text
 from bot.routing import EchoRouter
-from commerce.identity import ConversationKey
+from tests.support.chat_story import conversation, texts
 from tests.support.live_shop import start_live_shop, wait_until
 
 pytestmark = pytest.mark.slow
@@ -23,14 +23,6 @@ def echo_live(app_config, environment, redis_url):
     yield shop
     shop.stop()
 
-
-def texts(person):
-    return [m.get("text") or m.get("altText") for m in person.seen()]
-
-
-def conversation(shop, person):
-    return shop.container.conversations.ensure(
-        ConversationKey(person.user.channel, person.user.account, person.user_id))
 
 
 def jpeg_bytes() -> bytes:

@@ -12,14 +12,12 @@ from PIL import Image
 
 from commerce.identity import ConversationKey
 from commerce.order_status import OrderStatus
+from tests.support.chat_story import texts
 from tests.support.live_shop import wait_until
 from tests.web.test_order_pages import make_order
 
 pytestmark = pytest.mark.slow
 
-
-def texts(person) -> list[str]:
-    return [m.get("text") or m.get("altText") or "" for m in person.seen()]
 
 
 def csrf_of(html: str) -> str:

@@ -11,7 +11,7 @@ from PIL import Image
 
 from commerce.order_status import OrderStatus
 from commerce.records import PaymentProof
-from tests.e2e.test_order_flow import (
+from tests.support.chat_story import (
     actions,
     confirm_data,
     conversation,
