@@ -53,7 +53,7 @@ class Dispatcher:
         if record.already_handled:
             self._sender.resume(conv.id)
             return
-        conv = self._conversations.get(conv.id)
+        conv = record.conversation
         media_id, media_error = None, None
         if event.kind is EventKind.IMAGE and event.media is not None:
             media_id, media_error = self._fetch_media(event)

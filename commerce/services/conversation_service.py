@@ -53,6 +53,7 @@ def _view(c: Conversation) -> ConversationView:
 class InboundRecord:
     message_id: int
     already_handled: bool
+    conversation: ConversationView  # as it is after this message (last inbound time)
 
 
 class ConversationService:
@@ -121,19 +122,19 @@ class ConversationService:
             existing = session.scalar(select(ChatMessage).where(
                 ChatMessage.conversation_id == conversation_id,
                 ChatMessage.direction == "in", ChatMessage.platform_event_id == event_id))
+            conv = session.get(Conversation, conversation_id)
             if existing is not None:
-                return InboundRecord(existing.id, existing.status == "handled")
+                return InboundRecord(existing.id, existing.status == "handled", _view(conv))
             message = ChatMessage(conversation_id=conversation_id, direction="in", kind=kind,
                                   text=text, payload=payload, platform_event_id=event_id,
                                   status="received", created_at=at)
             session.add(message)
-            conv = session.get(Conversation, conversation_id)
             if conv.last_inbound_at is None or conv.last_inbound_at < at:
                 conv.last_inbound_at = at
             conv.unread = Conversation.unread + 1
             conv.followed = kind != "unfollow"
             session.flush()
-            return InboundRecord(message.id, False)
+            return InboundRecord(message.id, False, _view(conv))
 
     def mark_handled(self, message_id: int) -> None:
         with self._uow() as session:
