@@ -141,13 +141,10 @@ class FlowEngine:
         """Fire ``trigger`` in the conversation's active flow. Never raises for
         input the flow does not expect: the outcome says what happened."""
         now = self._clock()
-        stored = self._store.load(key)
-        if stored is None:
-            return FlowResult(Outcome.NO_FLOW)
-        current = self._current(key, stored)
+        current = self._loaded(key)
         if isinstance(current, FlowResult):
             return current
-        compiled, snap = current
+        compiled, snap, stored = current
         if snap.is_expired(now):
             return self._time_out(key, compiled, snap, now, before_save)
         # The timeout trigger is the engine's to fire, never a chat user's.
@@ -165,13 +162,10 @@ class FlowEngine:
         """Run the timeout of the conversation's flow if its deadline has
         passed. For the sweeper, which holds the conversation lock."""
         now = self._clock()
-        stored = self._store.load(key)
-        if stored is None:
-            return FlowResult(Outcome.NO_FLOW)
-        current = self._current(key, stored)
+        current = self._loaded(key)
         if isinstance(current, FlowResult):
             return current
-        compiled, snap = current
+        compiled, snap, stored = current
         if not snap.is_expired(now):
             return FlowResult(Outcome.NOT_DUE, snap.flow, snap.state, snapshot=stored)
         return self._time_out(key, compiled, snap, now, before_save)
@@ -200,6 +194,19 @@ class FlowEngine:
             now=now,
             services=self._services,
         )
+
+    def _loaded(
+        self, key: ConversationKey
+    ) -> tuple[CompiledFlow, Snapshot, Snapshot] | FlowResult:
+        """The active flow with its snapshot (migrated, and as stored), or the
+        result that ends the call: no flow, or a reset of an unusable snapshot."""
+        stored = self._store.load(key)
+        if stored is None:
+            return FlowResult(Outcome.NO_FLOW)
+        current = self._current(key, stored)
+        if isinstance(current, FlowResult):
+            return current
+        return (*current, stored)
 
     def _current(
         self, key: ConversationKey, stored: Snapshot
