@@ -22,36 +22,65 @@ import redis
 from bot.events import InboundEvent
 from bot.ingest import GROUP, Ingestor
 from commerce.identity import ConversationKey
-from flows.locks import ConversationLocks, LockTimeout
+from flows.locks import LockTimeout, RedisConversationLocks, ms
 
 log = logging.getLogger("chatcart.worker")
 
-_FINISH = """
-if redis.call('LLEN', KEYS[1]) == 0 then
-  redis.call('SREM', KEYS[2], ARGV[1])
-  return 1
+# Take the conversation lock (KEYS[1]) with the token ARGV[1] for ARGV[2] ms and, if
+# taken, look at the first event of the mailbox (KEYS[2]). An empty mailbox is
+# finished at once: the conversation (ARGV[3]) leaves the scheduled set (KEYS[3]), so
+# the next event ingested announces it again. Returns {0} when the lock is held by
+# another worker, {1} when it was taken and the mailbox is empty, {1, event} otherwise.
+_TAKE = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {0}
 end
-return 0
+local first = redis.call('LINDEX', KEYS[2], 0)
+if first then
+  return {1, first}
+end
+redis.call('SREM', KEYS[3], ARGV[3])
+return {1}
 """
 
 # After an event was handled: forget its failed attempts (ARGV[2], if any), take it
-# off the mailbox and return the next one. An empty mailbox is finished at once (the
-# conversation leaves the scheduled set, as _FINISH does) and nil comes back; with
-# ARGV[3] == "last" the next event is not looked at (the batch limit was reached).
+# off the mailbox and return the next one, restarting the lease (KEYS[4], ours while
+# it holds our token ARGV[4]) for ARGV[5] ms. An empty mailbox is finished at once (the
+# conversation leaves the scheduled set) and nil comes back. With ARGV[3] == "last"
+# the batch limit was reached: the lease is restarted and the conversation is
+# announced again on the ready stream (KEYS[5]) so the rest of a long mailbox waits
+# behind other conversations; nil comes back.
 _NEXT = """
 if ARGV[2] ~= '' then
   redis.call('HDEL', KEYS[3], ARGV[2])
 end
 redis.call('LPOP', KEYS[1])
+local following = false
+if ARGV[3] ~= 'last' then
+  following = redis.call('LINDEX', KEYS[1], 0)
+  if not following then
+    redis.call('SREM', KEYS[2], ARGV[1])
+    return false
+  end
+end
+if redis.call('GET', KEYS[4]) == ARGV[4] then
+  redis.call('PEXPIRE', KEYS[4], ARGV[5])
+end
 if ARGV[3] == 'last' then
-  return false
+  redis.call('XADD', KEYS[5], '*', 'c', ARGV[1])
 end
-local following = redis.call('LINDEX', KEYS[1], 0)
-if following then
-  return following
+return following
+"""
+
+# The conversation is done: free its lock (KEYS[1]) if it still holds our token
+# ARGV[1], then acknowledge and delete the announcement ARGV[2] on the stream KEYS[2].
+_DONE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
 end
-redis.call('SREM', KEYS[2], ARGV[1])
-return false
+redis.call('XACK', KEYS[2], ARGV[3], ARGV[2])
+redis.call('XDEL', KEYS[2], ARGV[2])
+return 1
 """
 
 Handler = Callable[[InboundEvent], None]
@@ -62,7 +91,7 @@ class InboxWorker:
         self,
         client: redis.Redis,
         ingestor: Ingestor,
-        locks: ConversationLocks,
+        locks: RedisConversationLocks,
         handler: Handler,
         *,
         consumer: str,
@@ -84,8 +113,9 @@ class InboxWorker:
         self._max_attempts = max_attempts
         self._lock_wait = lock_wait
         self._lease_seconds = lease_seconds
-        self._finish = client.register_script(_FINISH)
+        self._take = client.register_script(_TAKE)
         self._next = client.register_script(_NEXT)
+        self._done = client.register_script(_DONE)
         ingestor.ensure_group()
 
     def run_once(self) -> int:
@@ -114,35 +144,38 @@ class InboxWorker:
         pipe.execute()
 
     def _drain(self, entry_id: bytes, conv: str) -> int:
+        """Handle the conversation's events in order under its lock. Redis is asked
+        once to take the lock and see the first event, once per event to move on
+        (which also restarts the lease), and once to free the lock and acknowledge."""
         key = ConversationKey.parse(conv)
         mailbox = self._keys.mailbox(conv)
+        lock = self._locks.name(key)
+        lease_seconds = self._lease_seconds or self._locks.lease_seconds
+
+        def take(token: str, seconds: float) -> list | None:
+            taken = self._take(keys=[lock, mailbox, self._keys.scheduled],
+                               args=[token, ms(seconds), conv])
+            return taken if taken[0] else None
+
         try:
-            lease = self._locks.acquire(key, timeout=self._lock_wait,
-                                        lease_seconds=self._lease_seconds)
+            lease, taken = self._locks.wait_for(key, take, self._lock_wait, lease_seconds)
         except LockTimeout:
             log.warning("conversation busy; leaving it for later", extra={"conversation": conv})
             return 0
+        raw = taken[1] if len(taken) > 1 else None
         handled = 0
-        keys = [mailbox, self._keys.scheduled, self._keys.attempts]
-        with lease:
-            raw = self._redis.lindex(mailbox, 0)
-            while raw is None:  # announced but empty (a repeat, or a reclaimed entry)
-                if self._finish(keys=keys[:2], args=[conv]):
-                    break
-                raw = self._redis.lindex(mailbox, 0)
+        keys = [mailbox, self._keys.scheduled, self._keys.attempts, lock, self._keys.ready]
+        try:
             while raw is not None:
                 cleared = self._handle_one(raw)
                 handled += 1
                 last = handled >= self._max_batch
-                # One round trip: clear attempts, pop, look at the next event or finish.
-                raw = self._next(keys=keys, args=[conv, cleared, "last" if last else ""])
-                if last:
-                    lease.extend(self._lease_seconds)
-                    # Fairness: hand the rest of a long mailbox to the back of the queue.
-                    self._redis.xadd(self._keys.ready, {"c": conv})
-                elif raw is not None:
-                    lease.extend(self._lease_seconds)
-        self._ack(entry_id)
+                raw = self._next(keys=keys, args=[conv, cleared, "last" if last else "",
+                                                  lease.token, ms(lease_seconds)])
+        except BaseException:
+            lease.release()  # the announcement stays pending: reclaimed after claim_idle
+            raise
+        self._done(keys=[lock, self._keys.ready], args=[lease.token, entry_id, GROUP])
         return handled
 
     def _handle_one(self, raw: bytes) -> str:

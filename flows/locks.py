@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import TypeVar
 
 import redis
 
@@ -26,6 +27,8 @@ from flows.keys import KeyBuilder
 LOCK_KIND = "lock:conversation"
 DEFAULT_LEASE_SECONDS = 30.0
 DEFAULT_WAIT_SECONDS = 5.0
+
+T = TypeVar("T")
 
 
 class LockTimeout(Exception):
@@ -79,16 +82,32 @@ class ConversationLocks:
         lease_seconds: float | None = None,
     ) -> Lease:
         """Wait up to ``timeout`` seconds (0: try once) for the lock, or raise LockTimeout."""
+        lease, _ = self.wait_for(key, lambda token, seconds: self._try(key, token, seconds)
+                                 or None, timeout, lease_seconds)
+        return lease
+
+    def wait_for(
+        self,
+        key: ConversationKey,
+        take: Callable[[str, float], T | None],
+        timeout: float = DEFAULT_WAIT_SECONDS,
+        lease_seconds: float | None = None,
+    ) -> tuple[Lease, T]:
+        """The waiting loop of ``acquire`` around a caller's own way of taking the lock.
+
+        ``take(token, lease_seconds)`` tries once and returns None when the lock is
+        held by someone else, or anything else once it took the lock with ``token``
+        (the inbox worker takes it and peeks at the mailbox in one script)."""
         token = secrets.token_hex(16)
         lease = lease_seconds or self.lease_seconds
         deadline = time.monotonic() + max(timeout, 0.0)
-        while not self._try(key, token, lease):
+        while (taken := take(token, lease)) is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise LockTimeout(f"conversation {key.as_str()} is busy")
             # Jitter keeps waiters that woke together from retrying in lockstep.
             time.sleep(min(remaining, self.poll_seconds * random.uniform(0.5, 1.5)))
-        return Lease(self, key, token)
+        return Lease(self, key, token), taken
 
     def _try(self, key: ConversationKey, token: str, lease: float) -> bool:
         raise NotImplementedError
@@ -132,17 +151,20 @@ class RedisConversationLocks(ConversationLocks):
         self._release_script = client.register_script(_RELEASE)
         self._extend_script = client.register_script(_EXTEND)
 
+    def name(self, key: ConversationKey) -> str:
+        """The Redis key of ``key``'s lock. The value is the holder's token and the
+        TTL is the lease, so a script may take (``SET NX PX``), extend or free it
+        (only when the value is its token) together with other work in one round trip."""
+        return self._keys.build(LOCK_KIND, key)
+
     def _try(self, key: ConversationKey, token: str, lease: float) -> bool:
-        name = self._keys.build(LOCK_KIND, key)
-        return bool(self._redis.set(name, token, nx=True, px=_ms(lease)))
+        return bool(self._redis.set(self.name(key), token, nx=True, px=ms(lease)))
 
     def _release(self, key: ConversationKey, token: str) -> bool:
-        name = self._keys.build(LOCK_KIND, key)
-        return bool(self._release_script(keys=[name], args=[token]))
+        return bool(self._release_script(keys=[self.name(key)], args=[token]))
 
     def _extend(self, key: ConversationKey, token: str, lease: float) -> bool:
-        name = self._keys.build(LOCK_KIND, key)
-        return bool(self._extend_script(keys=[name], args=[token, _ms(lease)]))
+        return bool(self._extend_script(keys=[self.name(key)], args=[token, ms(lease)]))
 
 
 class MemoryConversationLocks(ConversationLocks):
@@ -189,5 +211,6 @@ class MemoryConversationLocks(ConversationLocks):
             return True
 
 
-def _ms(seconds: float) -> int:
+def ms(seconds: float) -> int:
+    """A lease in whole milliseconds for ``PX``/``PEXPIRE`` (at least 1)."""
     return max(1, int(seconds * 1000))

@@ -131,3 +131,64 @@ def test_parallel_workers_keep_each_conversation_in_order(parts):
     for t in threads:
         t.join(5)
     assert {u: seen.get(u) for u in users} == {u: list(range(20)) for u in users}
+
+
+def test_a_long_mailbox_yields_after_the_batch_limit_and_keeps_its_order(parts):
+    client, _keys, ingestor, locks = parts
+    seen: list[str] = []
+    worker = make_worker(parts, lambda e: seen.append(e.text), max_batch=3)
+    ingestor.ingest([event("U1", n) for n in range(7)])
+    assert worker.run_once() == 3
+    # The rest was announced again and the lock was freed for whoever takes it next.
+    assert client.llen(ingestor.keys.mailbox("line:main:U1")) == 4
+    assert client.get(locks.name(event("U1", 0).conversation)) is None
+    assert worker.run_once() == 3
+    assert worker.run_once() == 1
+    assert worker.run_once() == 0
+    assert seen == [str(n) for n in range(7)]
+    assert client.xlen(ingestor.keys.ready) == 0  # every announcement acknowledged and deleted
+
+
+def test_a_busy_conversation_is_left_in_its_mailbox(parts):
+    client, _keys, ingestor, locks = parts
+    seen: list[str] = []
+    worker = make_worker(parts, lambda e: seen.append(e.text), lock_wait=0.05)
+    ingestor.ingest([event("U1", 0)])
+    with locks.acquire(event("U1", 0).conversation):
+        assert worker.run_once() == 0
+    assert seen == []
+    assert client.llen(ingestor.keys.mailbox("line:main:U1")) == 1
+
+
+def test_each_event_restarts_the_lease_so_a_slow_drain_keeps_the_lock(parts):
+    client, _keys, ingestor, locks = parts
+    lock = locks.name(event("U1", 0).conversation)
+    ttls: list[int] = []
+
+    def slow(e):
+        ttls.append(client.pttl(lock))
+        time.sleep(0.3)
+
+    worker = make_worker(parts, slow, lease_seconds=0.5)
+    ingestor.ingest([event("U1", n) for n in range(3)])
+    assert worker.run_once() == 3
+    # Without the restart the lease would have run out during the second event.
+    assert len(ttls) == 3 and min(ttls) > 150
+    assert client.get(lock) is None
+
+
+def test_a_drained_conversation_costs_three_round_trips_and_one_per_further_event(parts):
+    client, _keys, ingestor, _locks = parts
+    calls: list[str] = []
+    plain = client.execute_command
+
+    def counting(*args, **options):
+        calls.append(str(args[0]))
+        return plain(*args, **options)
+
+    worker = make_worker(parts, lambda e: None)
+    ingestor.ingest([event("U1", n) for n in range(4)])
+    client.execute_command = counting
+    assert worker.run_once() == 4
+    # read the announcement, take the lock with the first event, 4 x move on, release + ack
+    assert len(calls) == 1 + 1 + 4 + 1, calls
