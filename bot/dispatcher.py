@@ -1,16 +1,24 @@
 """Handles one inbound event inside a worker, holding the conversation's lock.
 
-Order of work: record the event (idempotent on its platform id), fetch its media
-while the platform still has it, release updates that were waiting for the
-customer to write, ask the router for replies, persist them together with the
-"handled" mark, then deliver. A redelivered or re-run event that was already
-handled only finishes delivering what is still queued.
+Order of work: read what is known of the conversation and the event (one read,
+no write lock), fetch the event's media while the platform still has it, ask the
+router for replies, then write the event as handled together with the replies in
+one transaction, and deliver them. Held updates the customer's message releases
+go out first. A redelivered or re-run event that was already handled only
+finishes delivering what is still queued.
+
+The event is written once, at the end, because on SQLite every write
+transaction queues for the one write lock: a turn takes two (this one and the
+sender's "sent" mark). If routing fails, the event is still recorded (as
+received, not handled) before the failure goes up to the worker's retries, so a
+customer's message is in the history even when no answer could be made.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.events import EventKind, InboundEvent, MediaError
 from bot.outbox import OutboundBatch, Outbox
@@ -20,6 +28,7 @@ from bot.sender import Sender
 from commerce.errors import ValidationError
 from commerce.media_store import MediaStore
 from commerce.services.conversation_service import ConversationService, ConversationView
+from commerce.services.uow import UnitOfWork
 
 log = logging.getLogger("chatcart.dispatch")
 
@@ -30,42 +39,48 @@ CUSTOMER_WROTE = {EventKind.TEXT, EventKind.IMAGE, EventKind.STICKER, EventKind.
 class Dispatcher:
     def __init__(
         self, conversations: ConversationService, outbox: Outbox, sender: Sender,
-        router: Router, platforms: Platforms, media: MediaStore, *,
+        router: Router, platforms: Platforms, media: MediaStore, uow: UnitOfWork, *,
         still_applies: Callable[[dict], bool] = lambda _c: True,
         max_media_bytes: int = 10 * 1024 * 1024,
     ) -> None:
         self._conversations, self._outbox, self._sender = conversations, outbox, sender
         self.router = router
         self._platforms, self._media = platforms, media
+        self._uow = uow
         self._still_applies = still_applies
         self._max_media = max_media_bytes
 
     def handle(self, event: InboundEvent) -> None:
-        conv = self._conversations.ensure(event.conversation)
+        start = self._conversations.open_inbound(event.conversation, event.event_id,
+                                                 event.timestamp)
+        conv = start.conversation
+        if start.handled:
+            self._sender.resume(conv.id)
+            return
         if not conv.display_name:
             conv = self._with_profile(conv)
         text = STICKER_NOTE if event.kind is EventKind.STICKER else (event.text or "")
-        record = self._conversations.record_inbound(
-            conv.id, event_id=event.event_id, kind=event.kind.value, text=text,
-            payload={"postback": event.postback_data, "ref": event.referral_ref},
-            at=event.timestamp,
-        )
-        if record.already_handled:
-            self._sender.resume(conv.id)
-            return
-        conv = record.conversation
+        record = {"event_id": event.event_id, "kind": event.kind.value, "text": text,
+                  "payload": {"postback": event.postback_data, "ref": event.referral_ref},
+                  "at": event.timestamp}
         media_id, media_error = None, None
         if event.kind is EventKind.IMAGE and event.media is not None:
             media_id, media_error = self._fetch_media(event)
-            if media_id is not None:
-                self._conversations.attach_media(record.message_id, media_id)
-        if event.kind in CUSTOMER_WROTE:
-            self._sender.release_held(conv.id, self._still_applies)
-        ctx = InboundContext(event, conv, record.message_id, media_id, media_error)
-        batches = self._batches(ctx, self.router.route(ctx))
-        self._outbox.enqueue(batches, handled_message_id=record.message_id)
-        for batch in batches:
-            self._sender.deliver(batch.batch_id)
+        ctx = InboundContext(event, conv, None, media_id, media_error)
+        try:
+            batches = self._batches(ctx, self.router.route(ctx))
+        except Exception:
+            if start.seen is None:  # keep the customer's message; retries find it
+                self._conversations.record_inbound(conv.id, **record)
+            raise
+        with self._uow() as session:
+            self._conversations.record_handled(session, conv.id, media_id=media_id,
+                                               seen=start.seen, **record)
+            pending = self._outbox.add(session, batches)
+        if start.has_held and event.kind in CUSTOMER_WROTE:
+            self._sender.release_held(conv.id, self._still_applies, conv)
+        for item in pending:
+            self._sender.deliver_pending(item, conv)
 
     def _batches(self, ctx: InboundContext, replies: list) -> list[OutboundBatch]:
         batches: list[OutboundBatch] = []
@@ -96,7 +111,10 @@ class Dispatcher:
         except Exception:  # noqa: BLE001 - a missing name must not lose the message
             log.warning("profile lookup failed", extra={"conversation": conv.short_id})
             return conv
-        return self._conversations.ensure(conv.key, name) if name else conv
+        if not name:
+            return conv
+        named = self._conversations.ensure(conv.key, name)
+        return replace(conv, display_name=named.display_name)
 
     def _fetch_media(self, event: InboundEvent) -> tuple[int | None, str | None]:
         """Download right away: LINE content and Messenger URLs expire."""

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 
 import redis
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
 
 from bot.messages import Message, message_from_dict
 from commerce.conversations import ChatMessage
@@ -32,6 +33,13 @@ from flows.keys import KeyBuilder
 _MESSAGES = ChatMessage.__table__
 _COLUMNS = (_MESSAGES.c.id, _MESSAGES.c.conversation_id, _MESSAGES.c.payload,
             _MESSAGES.c.status)
+_MARK = (update(_MESSAGES).where(_MESSAGES.c.id == bindparam("row_id"))
+         .values(status=bindparam("new_status"), error=bindparam("new_error")))
+_MARK_SENT = (update(_MESSAGES).where(_MESSAGES.c.id == bindparam("row_id"))
+              .values(status="sent", error=bindparam("new_error"),
+                      sent_at=bindparam("sent_time", type_=_MESSAGES.c.sent_at.type),
+                      platform_message_id=bindparam("platform_id")))
+_INSERT_ROWS = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
 #: A batch is looked up by its rows' exact outbox ids (``<batch>:<index>``), which the
 #: unique index answers; only a batch this long or longer needs the prefix scan.
 _EXACT_PARTS = 8
@@ -89,22 +97,32 @@ class Outbox:
         self.due_key = keys.build("outbox:due")
 
     def enqueue(self, batches: Sequence[OutboundBatch], *,
-                handled_message_id: int | None = None) -> None:
+                handled_message_id: int | None = None) -> list[PendingBatch]:
         """Persist batches (and mark the inbound message handled) in one transaction."""
+        with self._uow() as session:
+            pending = self.add(session, batches)
+            if handled_message_id is not None:
+                session.execute(update(_MESSAGES).where(_MESSAGES.c.id == handled_message_id)
+                                .values(status="handled"))
+        return pending
+
+    def add(self, session: Session, batches: Sequence[OutboundBatch]) -> list[PendingBatch]:
+        """Write ``batches`` as queued rows inside the caller's unit of work, and return
+        them as the sender takes them: a batch just written need not be read back."""
         rows = [
             {"conversation_id": batch.conversation_id, "direction": "out",
              "kind": _kind(message), "text": _text_of(message)[:2000],
              "payload": {"message": message.to_dict(), "batch": batch.meta(), "index": index},
              "outbox_id": f"{batch.batch_id}:{index}", "status": "queued",
-             "written_by_human": batch.human}
+             "written_by_human": batch.human, "error": ""}
             for batch in batches for index, message in enumerate(batch.messages)
         ]
-        with self._uow() as session:
-            if rows:
-                session.execute(insert(_MESSAGES), rows)
-            if handled_message_id is not None:
-                session.execute(update(_MESSAGES).where(_MESSAGES.c.id == handled_message_id)
-                                .values(status="handled"))
+        if not rows:
+            return []
+        ids = iter(session.execute(_INSERT_ROWS, rows).scalars().all())
+        return [PendingBatch(batch, [next(ids) for _ in batch.messages],
+                             ["queued"] * len(batch.messages))
+                for batch in batches if batch.messages]
 
     def load(self, batch_id: str) -> PendingBatch | None:
         exact = [f"{batch_id}:{index}" for index in range(_EXACT_PARTS)]
@@ -134,20 +152,22 @@ class Outbox:
 
     def set_status(self, row_ids: Sequence[int], status: str, *, error: str = "",
                    platform_ids: Sequence[str] = ()) -> None:
-        values: dict = {"status": status, "error": error[:300]}
+        """``platform_ids`` are the platform's ids of the sent messages, in row order."""
+        if not row_ids:
+            return
         if status == "sent":
-            values["sent_at"] = datetime.now(timezone.utc)
-        named = [{"row_id": row_id, "platform_id": platform_id}
-                 for row_id, platform_id in zip(row_ids, platform_ids, strict=False)]
-        rest = list(row_ids[len(named):])
+            now = datetime.now(timezone.utc)
+            ids = list(platform_ids) + [None] * (len(row_ids) - len(platform_ids))
+            params = [{"row_id": row_id, "new_error": error[:300], "sent_time": now,
+                       "platform_id": platform_id}
+                      for row_id, platform_id in zip(row_ids, ids, strict=False)]
+            statement = _MARK_SENT
+        else:
+            params = [{"row_id": row_id, "new_status": status, "new_error": error[:300]}
+                      for row_id in row_ids]
+            statement = _MARK
         with self._uow() as session:
-            if named:
-                session.execute(update(_MESSAGES).where(_MESSAGES.c.id == bindparam("row_id"))
-                                .values(platform_message_id=bindparam("platform_id"), **values),
-                                named)
-            if rest:
-                session.execute(update(_MESSAGES).where(_MESSAGES.c.id.in_(rest))
-                                .values(**values))
+            session.execute(statement, params)
 
     def schedule_retry(self, batch_id: str, delay_seconds: float) -> None:
         self._redis.zadd(self.due_key, {batch_id: time.time() + delay_seconds})

@@ -13,9 +13,12 @@ from commerce.services.conversation_service import ConversationView
 
 @dataclass(frozen=True)
 class InboundContext:
+    """``message_id`` is the recorded inbound message when the caller recorded it
+    first; the dispatcher records it together with the replies, so it gives None."""
+
     event: InboundEvent
     conversation: ConversationView
-    message_id: int
+    message_id: int | None
     media_id: int | None = None
     media_error: str | None = None
 

@@ -67,14 +67,26 @@ class Sender:
 
     # -- entry points -------------------------------------------------------------
 
-    def deliver(self, batch_id: str) -> str:
-        """Try to deliver one batch now; returns sent, held, failed, retry or done."""
+    def deliver(self, batch_id: str, conv: ConversationView | None = None) -> str:
+        """Try to deliver one batch now; returns sent, held, failed, retry or done.
+
+        ``conv`` may be given when the caller holds the batch's conversation as it
+        is now (saves reading it again)."""
         pending = self._outbox.load(batch_id)
         if pending is None or all(s in DONE for s in pending.statuses):
             return "done"
         if any(s == "held" for s in pending.statuses):
             return "held"
-        conv = self._conversations.get(pending.batch.conversation_id)
+        return self.deliver_pending(pending, conv)
+
+    def deliver_pending(self, pending: PendingBatch, conv: ConversationView | None = None
+                        ) -> str:
+        """Deliver a batch the caller holds as ``Outbox.add`` returned it or ``load``
+        read it: the worker delivers the replies it has just written without reading
+        them back. Parts already sent (an earlier attempt) are skipped as ever."""
+        batch_id = pending.batch.batch_id
+        if conv is None or conv.id != pending.batch.conversation_id:
+            conv = self._conversations.get(pending.batch.conversation_id)
         try:
             for attempt in range(self._inline_attempts):
                 try:
@@ -106,7 +118,8 @@ class Sender:
             return "failed"
         return "retry"
 
-    def release_held(self, conversation_id: int, still_applies: Callable[[dict], bool]) -> int:
+    def release_held(self, conversation_id: int, still_applies: Callable[[dict], bool],
+                     conv: ConversationView | None = None) -> int:
         """The customer wrote again: send held updates that still apply, drop the rest."""
         sent = 0
         for pending in self._outbox.open_batches(conversation_id, ("held",)):
@@ -115,7 +128,7 @@ class Sender:
                 self._outbox.set_status(pending.row_ids, "skipped", error="no longer applies")
                 continue
             self._outbox.set_status(pending.row_ids, "queued")
-            sent += self.deliver(pending.batch.batch_id) == "sent"
+            sent += self.deliver(pending.batch.batch_id, conv) == "sent"
         return sent
 
     def resume(self, conversation_id: int) -> None:

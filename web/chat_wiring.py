@@ -79,7 +79,7 @@ def build_chat(container, router: Router | None = None, *,  # noqa: ANN001
         router = default_router(container)
     dispatcher = Dispatcher(
         conversations, outbox, sender, router, container.platforms,
-        container.media, still_applies=still_applies,
+        container.media, container.uow, still_applies=still_applies,
         max_media_bytes=container.config.channels.max_media_bytes,
     )
     return ChatRuntime(keys, Ingestor(client, keys), RedisConversationLocks(client, keys),

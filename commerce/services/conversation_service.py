@@ -9,11 +9,23 @@ history and the delivery status of every message live in one place.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import (
+    Select,
+    Update,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from commerce.conversations import ChatMessage, Conversation
 from commerce.errors import NotFound
@@ -47,6 +59,63 @@ class ConversationView:
 def _view(c: Conversation) -> ConversationView:
     return ConversationView(c.id, c.channel, c.account, c.user_id, c.short_id, c.display_name,
                             c.customer_id, c.last_inbound_at, c.last_auto_reply_at)
+
+
+_CONVERSATIONS = Conversation.__table__
+_MESSAGES = ChatMessage.__table__
+_VIEW_COLUMNS = (_CONVERSATIONS.c.id, _CONVERSATIONS.c.channel, _CONVERSATIONS.c.account,
+                 _CONVERSATIONS.c.user_id, _CONVERSATIONS.c.short_id,
+                 _CONVERSATIONS.c.display_name, _CONVERSATIONS.c.customer_id,
+                 _CONVERSATIONS.c.last_inbound_at, _CONVERSATIONS.c.last_auto_reply_at)
+
+
+def _open_inbound_statement() -> Select:
+    """The conversation by its key, with the event's row (if an earlier attempt wrote
+    it) and whether updates are held for it; built once, run on every event."""
+    this_event = (_MESSAGES.c.conversation_id == _CONVERSATIONS.c.id,
+                  _MESSAGES.c.direction == "in",
+                  _MESSAGES.c.platform_event_id == bindparam("event_id"))
+    seen_id = select(_MESSAGES.c.id).where(*this_event).limit(1).scalar_subquery()
+    seen_status = select(_MESSAGES.c.status).where(*this_event).limit(1).scalar_subquery()
+    held = exists().where(_MESSAGES.c.conversation_id == _CONVERSATIONS.c.id,
+                          _MESSAGES.c.direction == "out", _MESSAGES.c.status == "held")
+    return (select(*_VIEW_COLUMNS, seen_id.label("seen_id"), seen_status.label("seen_status"),
+                   held.label("has_held"))
+            .where(_CONVERSATIONS.c.channel == bindparam("channel"),
+                   _CONVERSATIONS.c.account == bindparam("account"),
+                   _CONVERSATIONS.c.user_id == bindparam("user_id")))
+
+
+_OPEN_INBOUND = _open_inbound_statement()
+_INSERT_INBOUND = insert(_MESSAGES).returning(_MESSAGES.c.id)
+
+
+def _touch_conversation_statement() -> Update:
+    """A message came in: one more unread, following unless it was an unfollow, and
+    the last inbound time moves forward (never back: events may arrive late)."""
+    last = _CONVERSATIONS.c.last_inbound_at
+    at = bindparam("at_time", type_=last.type)
+    return (update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conv_id"))
+            .values(unread=_CONVERSATIONS.c.unread + 1, followed=bindparam("now_following"),
+                    last_inbound_at=case((or_(last.is_(None), last < at), at), else_=last)))
+
+
+_TOUCH_CONVERSATION = _touch_conversation_statement()
+
+
+@dataclass(frozen=True)
+class InboundStart:
+    """What the worker needs to know before handling an inbound event.
+
+    ``conversation`` is as it will be once the event is recorded (its last inbound
+    time already counts the event). ``seen`` is the event's row when an earlier
+    attempt recorded it, with ``handled`` telling whether that attempt finished.
+    ``has_held`` says updates are waiting for the customer to write (Messenger)."""
+
+    conversation: ConversationView
+    seen: int | None
+    handled: bool
+    has_held: bool
 
 
 @dataclass(frozen=True)
@@ -135,6 +204,50 @@ class ConversationService:
             conv.followed = kind != "unfollow"
             session.flush()
             return InboundRecord(message.id, False, _view(conv))
+
+    def open_inbound(self, key: ConversationKey, event_id: str, at: datetime) -> InboundStart:
+        """Everything the worker reads before handling ``event_id``, in one read.
+
+        Takes no write lock: on the hot path the event is written once, with its
+        replies, by ``record_handled``. Only a first contact writes here (the
+        conversation is created)."""
+        with self._uow.read() as session:
+            row = session.execute(_OPEN_INBOUND, {
+                "channel": key.channel.value, "account": key.account, "user_id": key.user_id,
+                "event_id": event_id}).first()
+        if row is None:
+            view, seen_id, handled, has_held = self.ensure(key), None, False, False
+        else:
+            view = ConversationView(*row[:len(_VIEW_COLUMNS)])
+            seen_id, handled, has_held = row.seen_id, row.seen_status == "handled", \
+                bool(row.has_held)
+        if view.last_inbound_at is None or view.last_inbound_at < at:
+            view = replace(view, last_inbound_at=at)
+        return InboundStart(view, seen_id, handled, has_held)
+
+    def record_handled(
+        self, session: Session, conversation_id: int, *, event_id: str, kind: str,
+        text: str = "", payload: dict | None = None, at: datetime,
+        media_id: int | None = None, seen: int | None = None,
+    ) -> int:
+        """Record an inbound message as handled, inside the caller's unit of work
+        (the dispatcher's, which writes the replies in the same transaction).
+
+        ``seen`` is the row an earlier, failed attempt recorded (``open_inbound``
+        says so); it is finished instead of a second row being added. Returns the
+        message's id."""
+        if seen is not None:
+            session.execute(update(_MESSAGES).where(_MESSAGES.c.id == seen)
+                            .values(status="handled", media_id=media_id))
+            return seen
+        message_id = session.execute(_INSERT_INBOUND, {
+            "conversation_id": conversation_id, "direction": "in", "kind": kind, "text": text,
+            "payload": payload, "platform_event_id": event_id, "status": "handled",
+            "created_at": at, "media_id": media_id, "error": "", "written_by_human": False,
+        }).scalar_one()
+        session.execute(_TOUCH_CONVERSATION, {"conv_id": conversation_id, "at_time": at,
+                                              "now_following": kind != "unfollow"})
+        return message_id
 
     def mark_handled(self, message_id: int) -> None:
         with self._uow() as session:

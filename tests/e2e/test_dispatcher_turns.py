@@ -1,0 +1,90 @@
+"""One dispatcher turn as it lands in SQL: the customer's message and the replies
+are written together, a failed turn still keeps the message, and a handled event
+handled again changes nothing. Real HTTP from the sandbox, a real Redis and
+SQLite; the worker is run by hand so each attempt can be looked at."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.routing import EchoRouter, InboundContext, Reply
+from tests.support.chat_story import conversation, texts
+from tests.support.live_shop import start_live_shop, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+class FailingFirst:
+    """Echoes, but raises on the first ``failures`` events it is asked about."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.echo = EchoRouter()
+
+    def route(self, ctx: InboundContext) -> list[Reply]:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("router bug")
+        return self.echo.route(ctx)
+
+
+@pytest.fixture
+def quiet_shop(app_config, environment, redis_url):
+    router = FailingFirst(0)
+    shop = start_live_shop(app_config, environment, redis_url, workers=0,
+                           configure=lambda c: c.extras.update(router=router))
+    shop.router = router
+    yield shop
+    shop.stop()
+
+
+def rows(shop, person) -> list[tuple[str, str, str]]:
+    history = shop.container.conversations.history(conversation(shop, person).id)
+    return [(m.direction, m.text, m.status) for m in history]
+
+
+def test_a_turn_writes_the_message_as_handled_with_its_reply(quiet_shop):
+    worker = quiet_shop.container.chat.worker("t1", block_ms=10)
+    amy = quiet_shop.customer("Amy")
+    amy.says("請問有貨嗎")
+    assert worker.run_once() == 1
+    wait_until(lambda: texts(amy) == ["收到：請問有貨嗎"], message="the echo")
+    assert rows(quiet_shop, amy) == [("in", "請問有貨嗎", "handled"),
+                                     ("out", "收到：請問有貨嗎", "sent")]
+    view = conversation(quiet_shop, amy)
+    assert view.last_inbound_at is not None and view.display_name
+
+
+def test_a_failed_turn_keeps_the_message_and_the_retry_answers_once(quiet_shop):
+    quiet_shop.router.failures = 1
+    worker = quiet_shop.container.chat.worker("t1", block_ms=10, claim_idle_ms=0)
+    amy = quiet_shop.customer("Amy")
+    amy.says("在嗎")
+    with pytest.raises(RuntimeError, match="router bug"):
+        worker.run_once()
+    assert rows(quiet_shop, amy) == [("in", "在嗎", "received")]
+    assert texts(amy) == []
+    assert worker.run_once() == 1  # the announcement is taken over again
+    wait_until(lambda: texts(amy) == ["收到：在嗎"], message="one echo")
+    assert rows(quiet_shop, amy) == [("in", "在嗎", "handled"), ("out", "收到：在嗎", "sent")]
+    assert conversation(quiet_shop, amy).last_inbound_at is not None
+
+
+def test_an_event_handled_again_adds_nothing(quiet_shop):
+    amy = quiet_shop.customer("Amy")
+    captured = []
+    dispatcher = quiet_shop.container.chat.dispatcher
+    original = dispatcher.handle
+
+    def capture(event):
+        captured.append(event)
+        original(event)
+
+    worker = quiet_shop.container.chat.worker("t1", block_ms=10)
+    worker._handler = capture
+    amy.says("hello")
+    assert worker.run_once() == 1
+    wait_until(lambda: len(texts(amy)) == 1, message="the echo")
+    dispatcher.handle(captured[0])  # e.g. a worker that died before taking it off
+    assert rows(quiet_shop, amy) == [("in", "hello", "handled"), ("out", "收到：hello", "sent")]
+    assert texts(amy) == ["收到：hello"]
