@@ -49,21 +49,30 @@ class RateDecision:
     retry_after: timedelta = timedelta(0)
 
 
-_FAILURE = """
-local now = tonumber(ARGV[1])
-local locked_until = tonumber(redis.call('GET', KEYS[2]) or '0')
-if locked_until > now then return locked_until end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
-  local unlock = now + tonumber(ARGV[4])
-  redis.call('SET', KEYS[2], string.format('%d', unlock), 'PX', ARGV[4])
-  redis.call('DEL', KEYS[1])
-  return unlock
+#: Lua defining ``count_failure()``, for any script whose KEYS[1..2] and ARGV[1..5]
+#: are ``AttemptLimiter.failure_call``'s: log and lockout key; now (ms), window (ms),
+#: max failures, lockout (ms), a unique member. It returns the unlock time (ms) if
+#: the user is (now) locked out, else 0. Shared so that the binding-code attempt
+#: script (``flows.binding_codes``) counts exactly as ``register_failure`` does.
+FAILURE_LUA = """
+local function count_failure()
+  local now = tonumber(ARGV[1])
+  local locked_until = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if locked_until > now then return locked_until end
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5])
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+    local unlock = now + tonumber(ARGV[4])
+    redis.call('SET', KEYS[2], string.format('%d', unlock), 'PX', ARGV[4])
+    redis.call('DEL', KEYS[1])
+    return unlock
+  end
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 0
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 0
 """
+
+_FAILURE = FAILURE_LUA + "return count_failure()\n"
 
 _HIT = """
 local now = tonumber(ARGV[1])
@@ -114,13 +123,23 @@ class AttemptLimiter:
             self._keys.build(f"{self._kind}:lockout", subject),
         ]
 
-    def register_failure(self, subject: Subject) -> datetime | None:
-        """Count one wrong attempt; the unlock time if the user is (now) locked out."""
+    def failure_call(self, subject: Subject) -> tuple[list[str], list[int | str]]:
+        """KEYS and ARGV of ``FAILURE_LUA`` for one wrong attempt by ``subject`` now.
+
+        For scripts that count a failure among other things; KEYS[1] is the
+        attempt log (``clear`` deletes it), KEYS[2] the lockout, ARGV[1] now in ms.
+        """
         now = _ms_epoch(self._clock())
         limit = self._limit
-        args = [now, _ms(limit.window), limit.max_failures, _ms(limit.lockout), _member(now)]
-        unlock = int(self._script(keys=self._names(subject), args=args))
-        return _from_ms_epoch(unlock) if unlock else None
+        args: list[int | str] = [now, _ms(limit.window), limit.max_failures,
+                                 _ms(limit.lockout), _member(now)]
+        return self._names(subject), args
+
+    def register_failure(self, subject: Subject) -> datetime | None:
+        """Count one wrong attempt; the unlock time if the user is (now) locked out."""
+        keys, args = self.failure_call(subject)
+        unlock = int(self._script(keys=keys, args=args))
+        return from_ms_epoch(unlock) if unlock else None
 
     def is_locked(self, subject: Subject) -> datetime | None:
         """The unlock time while ``subject`` is locked out, else None."""
@@ -128,7 +147,7 @@ class AttemptLimiter:
         if raw is None:
             return None
         unlock = int(raw)
-        return _from_ms_epoch(unlock) if unlock > _ms_epoch(self._clock()) else None
+        return from_ms_epoch(unlock) if unlock > _ms_epoch(self._clock()) else None
 
     def clear(self, subject: Subject) -> None:
         """Forget the attempts (after a successful binding); a lockout stays."""
@@ -178,5 +197,6 @@ def _ms_epoch(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _from_ms_epoch(ms: int) -> datetime:
+def from_ms_epoch(ms: int) -> datetime:
+    """A time these limits store (ms since the epoch) as an aware UTC datetime."""
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
