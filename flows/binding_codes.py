@@ -8,7 +8,11 @@ Six digits are a small space, so the code itself is never stored: Redis holds
 an HMAC of it under the server's secret, and a dump of Redis does not reveal
 which codes are live. Consuming is a single ``GETDEL``, so of any number of
 simultaneous attempts exactly one gets the visitor. Guessing is slowed by the
-per-chat-user failure limit in ``flows.rate_limits``, which the caller applies.
+per-chat-user failure limit in ``flows.rate_limits``.
+
+The chat uses ``attempt``: one Lua script checks the chat user's lockout,
+consumes the code, and either clears the user's failures and returns the claim
+or counts a failure, so a typed code costs one Redis round trip.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import redis
 
 from commerce.identity import Channel
 from flows.keys import KeyBuilder
+from flows.rate_limits import FAILURE_LUA, AttemptLimiter, Subject, from_ms_epoch
 
 CODE_KIND = "binding:code"
 ISSUE_KIND = "binding:issue"
@@ -35,6 +40,7 @@ DEFAULT_TTL_SECONDS = 600
 # How long after expiry the widget can still learn "expired" rather than "unknown".
 DEFAULT_RETENTION_SECONDS = 3600
 MAX_DRAWS = 10
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 BindingStatus = Literal["pending", "bound", "expired", "unknown"]
 
@@ -75,6 +81,22 @@ class CodeClaim:
 
 
 @dataclass(frozen=True)
+class CodeAttempt:
+    """What one typed code did.
+
+    ``claimed``: the code was live; ``claim`` says whose it was and ``member_ref``
+    is the shop's member reference from the issue's details, if any. ``wrong``: not
+    a live code; ``locked_until`` is set if this miss locked the chat user out.
+    ``locked``: the user was already locked out and the code was not looked at.
+    """
+
+    outcome: Literal["claimed", "wrong", "locked"]
+    locked_until: datetime | None = None
+    claim: CodeClaim | None = None
+    member_ref: str | None = None
+
+
+@dataclass(frozen=True)
 class CodeStatus:
     status: BindingStatus
     expires_at: datetime | None = None
@@ -88,9 +110,39 @@ class CodeSpaceExhausted(RuntimeError):
 _ISSUE = """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[2], 'visitor_id', ARGV[4], 'channel', ARGV[5],
-           'expires_at', ARGV[6], 'status', 'pending')
+           'expires_at', ARGV[6], 'expires_us', ARGV[7], 'status', 'pending')
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1
+"""
+
+# KEYS: the failure log and lockout (AttemptLimiter.failure_call), then the code's
+# key unless the text was no code at all. ARGV[1..5]: failure_call's; ARGV[6]: the
+# issue key without its id; ARGV[7]: the same for the issue details ('' for none);
+# ARGV[8]: now by the registry's clock, in microseconds like expires_us (exact in
+# Lua's doubles until 2255), so the expiry compares as consume's datetimes do. The
+# issue and details keys are built here from the id the code names, so this assumes
+# a single Redis (not Cluster). A record without expires_us was issued before that
+# field existed; the code key, which expires with it, being alive then says it has
+# not expired.
+_ATTEMPT = FAILURE_LUA + """
+local locked_until = tonumber(redis.call('GET', KEYS[2]) or '0')
+if locked_until > tonumber(ARGV[1]) then return {'locked', locked_until} end
+if KEYS[3] then
+  local issue_id = redis.call('GETDEL', KEYS[3])
+  if issue_id then
+    local issue = redis.call('HMGET', ARGV[6] .. issue_id,
+                             'status', 'expires_us', 'visitor_id', 'channel', 'expires_at')
+    if issue[1] == 'pending' and (not issue[2] or tonumber(issue[2]) > tonumber(ARGV[8])) then
+      redis.call('DEL', KEYS[1])
+      local member_ref = false
+      if ARGV[7] ~= '' then
+        member_ref = redis.call('HGET', ARGV[7] .. issue_id, 'member_ref')
+      end
+      return {'claimed', 0, issue_id, issue[3], issue[4], issue[5], member_ref or ''}
+    end
+  end
+end
+return {'wrong', count_failure()}
 """
 
 _MARK_BOUND = """
@@ -135,6 +187,19 @@ class BindingCodeRegistry:
         self._draw = draw_code
         self._issue = client.register_script(_ISSUE)
         self._mark_bound = client.register_script(_MARK_BOUND)
+        self._attempt = client.register_script(_ATTEMPT)
+        self._prefixes: dict[str, str] = {}
+
+    def _prefix(self, kind: str) -> str:
+        """The key of ``kind`` up to the identity, for a script that learns the id
+        inside Redis. Checked against ``KeyBuilder`` so a change there fails loudly."""
+        prefix = self._prefixes.get(kind)
+        if prefix is None:
+            prefix = self._keys.build(kind) + ":"
+            if self._keys.build(kind, "id") != prefix + "id":
+                raise RuntimeError(f"KeyBuilder no longer spells keys as {prefix}<id>")
+            self._prefixes[kind] = prefix
+        return prefix
 
     def _code_key(self, code: str) -> str:
         digest = hmac.new(self._secret, code.encode(), hashlib.sha256).hexdigest()
@@ -154,6 +219,7 @@ class BindingCodeRegistry:
             visitor_id,
             channel.value,
             expires_at.isoformat(),
+            _us_epoch(expires_at),
         ]
         for _ in range(MAX_DRAWS):
             code = self._draw()
@@ -195,6 +261,35 @@ class BindingCodeRegistry:
             return None
         return CodeClaim(issue_id, record["visitor_id"], Channel(record["channel"]), expires_at)
 
+    def attempt(self, code: str, subject: Subject, limiter: AttemptLimiter, *,
+                details_kind: str | None = None) -> CodeAttempt:
+        """``subject`` (a chat user) typed ``code``: all of it in one atomic script.
+
+        Locked out: ``locked``, and the code stays unused. Otherwise the code is
+        consumed as ``consume`` would; a live one clears the user's failures
+        (``AttemptLimiter.clear``) and is ``claimed``, anything else counts one
+        failure (``AttemptLimiter.register_failure``) and is ``wrong``. With
+        ``details_kind``, a claim also reads ``member_ref`` from the hash of that
+        kind under the issue's id and this registry's key prefix. ``limiter``'s
+        keys must be on this registry's Redis.
+        """
+        keys, args = limiter.failure_call(subject)
+        digits = normalize_code(code)
+        if digits is not None:
+            keys.append(self._code_key(digits))
+        details = self._prefix(details_kind) if details_kind else ""
+        args += [self._prefix(ISSUE_KIND), details, _us_epoch(self._clock())]
+        reply = [_text(part) for part in self._attempt(keys=keys, args=args)]
+        outcome, unlock = reply[0], int(reply[1])
+        if outcome == "locked":
+            return CodeAttempt("locked", from_ms_epoch(unlock))
+        if outcome == "wrong":
+            return CodeAttempt("wrong", from_ms_epoch(unlock) if unlock else None)
+        issue_id, visitor_id, channel, expires_at, member_ref = reply[2:7]
+        claim = CodeClaim(issue_id, visitor_id, Channel(channel),
+                          datetime.fromisoformat(expires_at))
+        return CodeAttempt("claimed", claim=claim, member_ref=member_ref or None)
+
     def mark_bound(self, issue_id: str, info: Mapping[str, Any]) -> bool:
         """Record the binding's outcome (display name, ...) for the widget to show;
         False if the issue is unknown."""
@@ -204,11 +299,17 @@ class BindingCodeRegistry:
         return bool(self._mark_bound(keys=[self._keys.build(ISSUE_KIND, issue_id)], args=[body]))
 
 
+def _text(value: Any) -> Any:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _text_map(raw: Mapping[Any, Any]) -> dict[str, str]:
-    return {
-        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-        for k, v in raw.items()
-    }
+    return {_text(k): _text(v) for k, v in raw.items()}
+
+
+def _us_epoch(moment: datetime) -> int:
+    """Microseconds since the epoch, exactly (``moment`` is timezone-aware)."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 def _ms(delta: timedelta) -> int:
