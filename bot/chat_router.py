@@ -24,6 +24,7 @@ from bot.routing import InboundContext, Reply
 from commerce.order_status import OrderStatus
 from flows.binding_codes import normalize_code
 from flows.definitions import binding, order_confirmation, payment_proof
+from flows.definitions.stores import ISSUE_KIND as ISSUE_DETAILS_KIND
 from flows.engine import FlowResult, Outcome
 
 BIND_REF_PREFIX = "bind-"
@@ -142,22 +143,18 @@ class ChatRouter:
 
     def _bind(self, ctx: InboundContext, code: str) -> list[Reply]:
         runtime, conv = self._runtime, ctx.conversation
-        key = conv.key
         payload: dict[str, Any] = {"conversation_id": conv.id,
                                    "display_name": conv.display_name or conv.user_id[:8]}
-        locked = runtime.attempts.is_locked(key)
-        claim = None if locked else runtime.codes.consume(code)
-        if locked:
-            payload.update(outcome="locked", locked_until=locked.isoformat())
-        elif claim is None:
-            unlock = runtime.attempts.register_failure(key)
-            payload.update(outcome="wrong", locked_until=unlock.isoformat() if unlock else None)
+        attempt = runtime.codes.attempt(code, conv.key, runtime.attempts,
+                                        details_kind=ISSUE_DETAILS_KIND)
+        claim, unlock = attempt.claim, attempt.locked_until
+        if claim is None:
+            payload.update(outcome=attempt.outcome,
+                           locked_until=unlock.isoformat() if unlock else None)
         else:
-            runtime.attempts.clear(key)
-            detail = runtime.issues.get(claim.id)
             payload.update(outcome="claimed", claim={
                 "issue_id": claim.id, "visitor_id": claim.visitor_id,
-                "member_ref": detail.member_ref if detail else None})
+                "member_ref": attempt.member_ref})
         return self._started(ctx, binding.NAME, "submit", payload)
 
     def _started(self, ctx: InboundContext, flow: str, trigger: str,

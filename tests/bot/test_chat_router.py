@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +19,7 @@ from bot.sandbox.clock import SandboxClock
 from commerce.identity import Channel, ConversationKey
 from commerce.order_status import OrderStatus
 from commerce.services.order_requests import LineRequest, OrderRequest
+from flows.definitions.stores import IssueDetail
 
 AUTO_REPLY = "感謝您的訊息，我們會盡快回覆您！"
 _ids = itertools.count(1)
@@ -187,3 +188,41 @@ def test_an_instant_flow_does_not_displace_the_waiting_question(chat):
     assert runtime.engine.active(chat.key("amy")) == waiting
     assert runtime.instant_store.load(chat.key("amy")) is None
     assert texts(chat.says("amy", "12345")) == ["已記下帳號末五碼 12345，謝謝！"]
+
+
+@pytest.fixture
+def round_trips(chat, monkeypatch):
+    """Counts the router's Redis round trips as ``benchmarks/redis_probe.py`` does: a
+    command alone is one, a pipeline is one."""
+    import redis.client
+
+    count = {"n": 0}
+    client = chat.container.redis
+    plain, batched = client.execute_command, redis.client.Pipeline.execute
+
+    def execute_command(*args, **options):  # noqa: ANN002, ANN003, ANN202
+        count["n"] += 1
+        return plain(*args, **options)
+
+    def execute(self, raise_on_error=True):  # noqa: ANN001, ANN202
+        count["n"] += 1
+        return batched(self, raise_on_error)
+
+    monkeypatch.setattr(client, "execute_command", execute_command)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    return count
+
+
+def test_a_binding_code_costs_the_snapshot_lookup_and_one_attempt(chat, round_trips):
+    runtime = chat.container.extras["flow_runtime"]
+    wrong = "這個代碼不正確或已過期，請回到購物網頁重新取得代碼。"
+    assert texts(chat.says("bob", "000000")) == [wrong]
+    runtime.codes.mark_bound("never-issued", {})  # both scripts are loaded once per server
+    issued = runtime.codes.issue("visitor-1", Channel.LINE)
+    runtime.issues.put(issued.id, IssueDetail("visitor-1", "line", None), timedelta(minutes=70))
+    round_trips["n"] = 0
+    assert texts(chat.says("amy", "000000")) == [wrong]
+    assert round_trips["n"] == 2
+    round_trips["n"] = 0
+    assert texts(chat.says("amy", issued.code)) == [runtime.services.texts.binding_success()]
+    assert round_trips["n"] == 3  # and the binding marked on the code's record
