@@ -88,3 +88,31 @@ def test_an_event_handled_again_adds_nothing(quiet_shop):
     dispatcher.handle(captured[0])  # e.g. a worker that died before taking it off
     assert rows(quiet_shop, amy) == [("in", "hello", "handled"), ("out", "收到：hello", "sent")]
     assert texts(amy) == ["收到：hello"]
+
+
+def test_a_returning_customers_turn_is_one_read_and_two_writes(quiet_shop):
+    """The shape that keeps SQLite's one write lock free most of the time: read
+    before the turn, write the event with its replies, mark them sent."""
+    from sqlalchemy import event as sql_event
+
+    from commerce.db.engine import READ_ONLY
+
+    worker = quiet_shop.container.chat.worker("t1", block_ms=10)
+    amy = quiet_shop.customer("Amy")
+    amy.says("第一次")  # first contact: creates the conversation, asks for the name
+    assert worker.run_once() == 1
+    wait_until(lambda: len(texts(amy)) == 1, message="the first echo")
+    begun: list[str] = []
+
+    def on_begin(conn):
+        begun.append("read" if conn.get_execution_options().get(READ_ONLY) else "write")
+
+    engine = quiet_shop.container.engine
+    sql_event.listen(engine, "begin", on_begin)
+    try:
+        amy.says("第二次")
+        assert worker.run_once() == 1
+    finally:
+        sql_event.remove(engine, "begin", on_begin)
+    wait_until(lambda: len(texts(amy)) == 2, message="the second echo")
+    assert begun == ["read", "write", "write"]
