@@ -197,3 +197,39 @@ def test_gifts_are_listed_at_zero_and_never_promoted():
     assert gift.adjustments == ()
     assert result.promotion_total == 0
     assert result.subtotal == 600
+
+
+# Mains 400 x 2 and a 300 drink. Taking the biggest saving first (both mains for 450,
+# saving 350) blocks the set (250) and the single main for 200 (200), which together
+# save 450.
+TRAP_CART = [menu("m1", 400, 2, "main"), menu("d1", 300, 1, "drink")]
+TRAP = [
+    any_n([(2, 450)], pid="both-mains", categories=["main"]),
+    combo(450, pid="main-drink-set"),
+    any_n([(1, 200)], pid="one-main", categories=["main"]),
+]
+
+
+def test_more_than_six_promotions_in_small_groups_are_still_searched_exactly():
+    # 3 competing promotions plus 4 on products nothing else touches: 7 applicable,
+    # in groups of 3, 1, 1, 1, 1. Each group is within EXHAUSTIVE_LIMIT, so each is
+    # searched exactly (the whole cart used to get the greedy pass: 350 + 4 x 100).
+    others = [
+        any_n([(2, 100)], pid=f"side-{n}", categories=[f"side{n}"]) for n in range(4)
+    ]
+    cart = TRAP_CART + [menu(f"s{n}", 100, 2, f"side{n}") for n in range(4)]
+    result = quote(cart, rules(*TRAP, *others))
+    assert result.promotion_total == 450 + 4 * 100
+    assert {p.id for p in result.promotions} == {
+        "main-drink-set", "one-main", "side-0", "side-1", "side-2", "side-3"
+    }
+    assert_consistent(result)
+
+
+def test_a_group_of_more_than_six_competing_promotions_takes_the_greedy_pass():
+    # the same trap with four more promotions on the mains: one group of 7, past
+    # EXHAUSTIVE_LIMIT, so the biggest saving goes first and blocks the rest
+    weak = [any_n([(2, 790)], pid=f"weak-{n}", categories=["main"]) for n in range(4)]
+    result = quote(TRAP_CART, rules(*TRAP, *weak))
+    assert result.promotion_total == 350
+    assert [p.id for p in result.promotions] == ["both-mains"]
