@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import redis
 from flask import Blueprint, Response, abort, current_app, request
@@ -18,14 +20,29 @@ from bot.events import InvalidSignature, MalformedPayload
 from bot.line_adapter import LineWebhook
 from bot.messenger_adapter import MessengerWebhook
 
+if TYPE_CHECKING:
+    from web.bootstrap import Container
+
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger("chatcart.webhooks")
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
 
 
-def _container():
+def _container() -> Container:
     return current_app.extensions["chatcart"]
+
+
+@lru_cache(maxsize=64)
+def _line_webhook(secret: str, account: str) -> LineWebhook:
+    """One parser per LINE channel, shared by every request and thread (it keeps no
+    per-request state). Keyed by the secret too, so a changed secret takes effect."""
+    return LineWebhook(secret, account)
+
+
+@lru_cache(maxsize=8)
+def _messenger_webhook(app_secret: str) -> MessengerWebhook:
+    return MessengerWebhook(app_secret)
 
 
 def _raw_body() -> bytes:
@@ -38,9 +55,9 @@ def _raw_body() -> bytes:
     return body
 
 
-def _ingest(events: list) -> Response:
+def _ingest(container: Container, events: list) -> Response:
     try:
-        _container().ingestor.ingest(events)
+        container.ingestor.ingest(events)
     except redis.RedisError:
         log.error("could not store webhook events; asking the platform to retry")
         return Response("temporarily unavailable", status=503)
@@ -50,13 +67,14 @@ def _ingest(events: list) -> Response:
 @bp.post("/webhooks/line", defaults={"account": "main"})
 @bp.post("/webhooks/line/<account>")
 def line(account: str) -> Response:
-    channel = _container().platforms.line_channel(account)
+    container = _container()
+    channel = container.platforms.line_channel(account)
     if channel is None:
         abort(404)
     body = _raw_body()
-    parser = LineWebhook(channel.secret, account)
     try:
-        events = parser.parse(body, request.headers.get("X-Line-Signature"))
+        events = _line_webhook(channel.secret, account).parse(
+            body, request.headers.get("X-Line-Signature"))
     except InvalidSignature:
         log.warning("LINE webhook with a missing or bad signature refused",
                     extra={"account": account, "remote": request.remote_addr})
@@ -64,7 +82,7 @@ def line(account: str) -> Response:
     except MalformedPayload as exc:
         log.warning("LINE webhook body refused: %s", exc, extra={"account": account})
         return Response("malformed body", status=400)
-    return _ingest(events)
+    return _ingest(container, events)
 
 
 @bp.get("/webhooks/messenger")
@@ -80,10 +98,11 @@ def messenger_verify() -> Response:
 
 @bp.post("/webhooks/messenger")
 def messenger() -> Response:
-    platforms = _container().platforms
+    container = _container()
+    platforms = container.platforms
     body = _raw_body()
     try:
-        events = MessengerWebhook(platforms.messenger_app_secret or "").parse(
+        events = _messenger_webhook(platforms.messenger_app_secret or "").parse(
             body, request.headers.get("X-Hub-Signature-256"))
     except InvalidSignature:
         log.warning("Messenger webhook with a missing or bad signature refused",
@@ -96,4 +115,4 @@ def messenger() -> Response:
     if len(known) != len(events):
         log.warning("events for pages that are not configured were dropped",
                     extra={"dropped": len(events) - len(known)})
-    return _ingest(known)
+    return _ingest(container, known)

@@ -214,3 +214,158 @@ def test_from_dict_rejects_a_broken_entry():
     naive["timestamp"] = "2016-05-07T13:57:59"
     with pytest.raises(ValueError):
         InboundEvent.from_dict(naive)
+
+
+# -- shapes we check ourselves (the SDK's models are not used) ------------------------
+
+MISSING = object()
+
+
+def text_event(**changes: object) -> dict:
+    """The official text fixture's event with top-level fields changed or removed."""
+    event = json.loads(fixture("text-message-user.json"))["events"][0]
+    for key, value in changes.items():
+        if value is MISSING:
+            event.pop(key, None)
+        else:
+            event[key] = value
+    return event
+
+
+def text_event_with(path: str, value: object) -> dict:
+    event = text_event()
+    *parents, last = path.split(".")
+    target = event
+    for key in parents:
+        target = target[key]
+    if value is MISSING:
+        del target[last]
+    else:
+        target[last] = value
+    return event
+
+
+def malformed(event: dict) -> None:
+    with pytest.raises(MalformedPayload):
+        parse(body_with(event))
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        ("type", MISSING), ("type", None), ("type", 5), ("type", ["message"]),
+        ("source", "U206d25c2ea6bd87c17655609a1c37cb8"), ("source.userId", 5),
+        ("message", MISSING), ("message", "Hello"), ("message.type", MISSING),
+        ("message.type", 5), ("message.text", MISSING), ("message.text", None),
+        ("message.text", 5),
+        ("mode", MISSING), ("mode", "passive"), ("mode", ["active"]),
+        ("webhookEventId", MISSING), ("webhookEventId", ""), ("webhookEventId", 5),
+        ("timestamp", MISSING), ("timestamp", "1462629479859"), ("timestamp", 1.5),
+        ("timestamp", True), ("timestamp", 10**20),
+        ("deliveryContext", MISSING), ("deliveryContext", {}), ("deliveryContext", False),
+        ("deliveryContext.isRedelivery", "false"), ("deliveryContext.isRedelivery", 0),
+        ("deliveryContext.isRedelivery", None),
+        ("replyToken", 5),
+    ],
+)
+def test_a_kept_event_with_a_field_we_read_of_the_wrong_shape_is_malformed(path, value):
+    malformed(text_event_with(path, value))
+
+
+@pytest.mark.parametrize("postback", [MISSING, "data", {}, {"data": 5}, {"data": None}])
+def test_a_postback_needs_string_data(postback):
+    event = json.loads(fixture("postback-datetime-params.json"))["events"][0]
+    if postback is MISSING:
+        del event["postback"]
+    else:
+        event["postback"] = postback
+    malformed(event)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "image", "id": "1", "quoteToken": "q"},
+        {"type": "image", "id": "1", "contentProvider": "line"},
+        {"type": "image", "id": "1", "contentProvider": {"type": "other"}},
+        {"type": "image", "id": "1", "contentProvider": {"type": ["line"]}},
+        {"type": "image", "contentProvider": {"type": "line"}},
+        {"type": "image", "id": "", "contentProvider": {"type": "line"}},
+        {"type": "image", "id": 1, "contentProvider": {"type": "line"}},
+        {"type": "image", "id": "1",
+         "contentProvider": {"type": "external", "originalContentUrl": 5}},
+        {"type": "sticker", "id": "1", "packageId": "1", "stickerId": "1", "text": 5},
+    ],
+)
+def test_image_and_sticker_fields_we_read_are_checked(message):
+    malformed(text_event(message=message))
+
+
+def test_an_external_image_without_a_url_is_kept_without_media():
+    message = {"type": "image", "id": "1", "contentProvider": {"type": "external"}}
+    [event] = parse(body_with(text_event(message=message)))
+    assert (event.kind, event.media) == (EventKind.IMAGE, None)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        # Events we do not keep are not looked into beyond their type and source.
+        {"type": "beacon", "mode": 5, "timestamp": "x"},
+        {"type": "unknownFutureEvent"},
+        {"type": "", "source": "x"},
+        text_event(source={"type": "group", "groupId": "G1", "userId": 5}, mode="x"),
+        text_event(message={"type": "video", "id": 5}, timestamp="x", mode=None),
+        text_event(message={"type": "location"}, webhookEventId=""),
+        # A kept type without a user to answer is dropped, as before.
+        text_event(source=MISSING),
+        text_event(source=None),
+        text_event_with("source.userId", MISSING),
+        text_event_with("source.userId", ""),
+    ],
+)
+def test_events_we_drop_are_dropped_whatever_their_other_fields(event):
+    assert parse(body_with(event)) == []
+
+
+def test_fields_we_do_not_read_are_not_checked():
+    event = text_event_with("message.quoteToken", MISSING)
+    del event["message"]["id"]
+    event["message"]["emojis"] = "not a list"
+    [parsed] = parse(body_with(event))
+    assert parsed.text == "Hello, world"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"destination": "U123", "events": {}}',
+        b'{"destination": "U123", "events": ""}',
+        b'{"destination": "U123", "events": [1]}',
+        b'{"destination": "U123", "events": [[]]}',
+        b'{"destination": "U123", "events": [{}]}',
+        b'\xef\xbb\xbf{"destination": "U123", "events": []}',
+        '{"destination": "U123", "events": []}'.encode("utf-16"),
+    ],
+)
+def test_bodies_that_are_not_an_events_list_of_objects_in_utf8_are_malformed(body):
+    with pytest.raises(MalformedPayload):
+        LineWebhook(SECRET, "main").parse(body, sign(body))
+
+
+def test_unfollow_never_has_a_reply_token_and_standby_loses_it():
+    unfollow = json.loads(fixture("unfollow.json"))["events"][0]
+    unfollow["replyToken"] = TOKEN
+    [parsed] = parse(body_with(unfollow))
+    assert parsed.kind is EventKind.UNFOLLOW and parsed.reply_token is None
+    postback = json.loads(fixture("postback-datetime-params.json"))["events"][0]
+    postback["mode"] = "standby"
+    [parsed] = parse(body_with(postback))
+    assert parsed.postback_data and parsed.reply_token is None
+
+
+def test_one_parser_serves_many_requests_alike():
+    parser = LineWebhook(SECRET, "main")
+    body = fixture("sdk-webhook-all-events.json")
+    first = parser.parse(body, sign(body))
+    assert parser.parse(body, sign(body)) == first == parse(body)
