@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from commerce.identity import Channel, ConversationKey
@@ -43,3 +45,47 @@ def test_malformed_ids_are_refused(ident: str) -> None:
 def test_empty_prefix_is_refused() -> None:
     with pytest.raises(ValueError):
         KeyBuilder("")
+
+
+WHITESPACE = [ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace()]
+
+
+def test_the_whitespace_search_matches_str_isspace_on_every_code_point() -> None:
+    from flows.keys import _WHITESPACE
+
+    found = {ch for ch in map(chr, range(sys.maxunicode + 1)) if _WHITESPACE.search(ch)}
+    assert found == set(WHITESPACE)
+
+
+@pytest.mark.parametrize("space", WHITESPACE, ids=lambda ch: f"U+{ord(ch):04X}")
+def test_every_kind_of_whitespace_is_refused_anywhere(space: str) -> None:
+    keys = KeyBuilder()
+    for ident in (space, f"a{space}", f"{space}a", f"a{space}b"):
+        with pytest.raises(ValueError):
+            keys.build("lock", ident)
+    with pytest.raises(ValueError):
+        keys.build(f"lock{space}x")
+    with pytest.raises(ValueError):
+        KeyBuilder(f"chat{space}cart")
+
+
+def test_a_kind_used_before_still_refuses_bad_ids_and_a_refused_kind_stays_refused() -> None:
+    keys = KeyBuilder("t")
+    assert keys.build("inbound:seen", "line:e1") == "t:inbound:seen:line:e1"
+    assert keys.build("inbound:seen", "line:e2") == "t:inbound:seen:line:e2"
+    assert keys.build("inbound:seen") == "t:inbound:seen"
+    for bad in ("", "two words"):
+        with pytest.raises(ValueError):
+            keys.build("inbound:seen", bad)
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            keys.build("a::b", "x")
+
+
+def test_non_string_parts_are_refused() -> None:
+    with pytest.raises(ValueError):
+        KeyBuilder().build(["lock"], "x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        KeyBuilder().build("lock", 7)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        KeyBuilder(None)  # type: ignore[arg-type]
