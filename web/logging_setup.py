@@ -7,8 +7,9 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import math
 import sys
-from datetime import datetime, timezone
+import time
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -16,11 +17,43 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
+# ``json.dumps`` with options builds a new encoder per call; one made once gives the
+# same text. Every web request writes a line, so this is on the webhook's path.
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, msg, the request id, extras.
+
+    ``ts`` is exactly ``datetime.fromtimestamp(created, timezone.utc).isoformat()``,
+    built from the date and time of the current second, formatted once per second.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._second: tuple[int, str] = (-1, "")
+
+    def _timestamp(self, created: float) -> str:
+        frac, whole = math.modf(created)
+        micros = round(frac * 1e6)  # half to even, as datetime.fromtimestamp rounds
+        if micros >= 1_000_000:
+            whole += 1
+            micros -= 1_000_000
+        elif micros < 0:
+            whole -= 1
+            micros += 1_000_000
+        second = int(whole)
+        cached = self._second  # one tuple, swapped whole: safe across threads
+        if cached[0] != second:
+            cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+            self._second = cached
+        if micros:
+            return f"{cached[1]}.{micros:06d}+00:00"
+        return f"{cached[1]}+00:00"
+
     def format(self, record: logging.LogRecord) -> str:
         data = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "ts": self._timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -31,7 +64,7 @@ class JsonFormatter(logging.Formatter):
         data.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        return _encode(data)
 
 
 class TextFormatter(logging.Formatter):

@@ -1,0 +1,77 @@
+"""The JSON log line: the same fields and text as the straightforward formatter."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import sys
+from datetime import datetime, timezone
+
+import pytest
+
+from web.logging_setup import _STANDARD, JsonFormatter, request_id_var
+
+
+def reference_line(record: logging.LogRecord, formatter: logging.Formatter) -> str:
+    """What the formatter wrote before it was made cheaper (the spec of the line)."""
+    data = {
+        "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+        "level": record.levelname.lower(),
+        "logger": record.name,
+        "msg": record.getMessage(),
+    }
+    request_id = request_id_var.get()
+    if request_id:
+        data["request_id"] = request_id
+    data.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+    if record.exc_info:
+        data["exc"] = formatter.formatException(record.exc_info)
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def record(msg: str = "POST %s %s", args: tuple = ("/webhooks/line", 200), **extra: object
+           ) -> logging.LogRecord:
+    return logging.getLogger("chatcart.http").makeRecord(
+        "chatcart.http", logging.INFO, __file__, 1, msg, args, None, extra=extra or None)
+
+
+EDGES = [0.0, 1.0, 0.5e-6, 1.5e-6, 1779577200.0, 1779577200.9999995, 1779577200.9999994,
+         1779577200.0000005, 1779577199.999999, 4102444799.999999]
+
+
+def test_timestamps_are_datetime_isoformat_to_the_microsecond():
+    formatter = JsonFormatter()
+    rnd = random.Random(7)
+    values = EDGES + [rnd.uniform(0, 4e9) for _ in range(20_000)]
+    values += [1779577200 + n / 1e6 for n in range(0, 3_000_000, 997)]
+    for value in values:
+        expected = datetime.fromtimestamp(value, timezone.utc).isoformat()
+        assert formatter._timestamp(value) == expected, value
+
+
+@pytest.mark.parametrize("created", EDGES)
+def test_whole_lines_match_the_reference(created):
+    formatter = JsonFormatter()
+    token = request_id_var.set("abcdef0123456789")
+    try:
+        plain = record()
+        extras = record("付款 %s", ("完成",), ms=1.5, order="261123001", odd=object())
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            failing = record("failed", ())
+            failing.exc_info = sys.exc_info()
+        for rec in (plain, extras, failing):
+            rec.created = created
+            assert formatter.format(rec) == reference_line(rec, formatter)
+    finally:
+        request_id_var.reset(token)
+    outside = record()
+    assert formatter.format(outside) == reference_line(outside, formatter)
+    assert "request_id" not in json.loads(formatter.format(outside))
+
+
+def test_extras_may_override_the_fixed_fields_as_before():
+    rec = record(level="custom")
+    assert json.loads(JsonFormatter().format(rec))["level"] == "custom"
