@@ -6,7 +6,8 @@ import logging
 import secrets
 import time
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, Request, Response, g, jsonify, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -21,6 +22,30 @@ log = logging.getLogger("chatcart.http")
 
 #: Largest request body accepted anywhere (proof uploads); webhooks use a 1 MB cap.
 MAX_BODY_BYTES = 11 * 1024 * 1024
+#: Probes are polled often and say nothing worth a log line.
+_UNLOGGED_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without their cost on requests that have none.
+
+    Flask builds an itsdangerous serializer for every request to open the session
+    cookie, and reads seven cookie settings to save it, even when the request sent
+    no cookie and nothing was put in the session: every webhook. Here both are
+    skipped in exactly those cases (without a Cookie header the cookies are not even
+    parsed); anything else goes to Flask's own code.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not (request.environ.get("HTTP_COOKIE")
+                                   and request.cookies.get(self.get_cookie_name(app))):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified and not session.accessed:
+            return
+        super().save_session(app, session, response)
 
 
 def create_app(container: Container) -> Flask:
@@ -31,6 +56,7 @@ def create_app(container: Container) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False
+    app.session_interface = _CookieSessions()
     if container.env.trusted_proxies:
         # Behind a reverse proxy: take the client address and scheme from the
         # proxy's headers, so rate limits and absolute links see the real ones.
@@ -53,19 +79,22 @@ def create_app(container: Container) -> Flask:
 def _install_request_ids(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get("X-Request-Id", "")
+        incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
         rid = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else secrets.token_hex(8)
-        g.request_id = rid
-        g.request_id_token = request_id_var.set(rid)
-        g.started = time.perf_counter()
+        here = g._get_current_object()  # one proxy lookup instead of one per attribute
+        here.request_id = rid
+        here.request_id_token = request_id_var.set(rid)
+        here.started = time.perf_counter()
 
     @app.after_request
     def _finish(response):  # noqa: ANN001, ANN202
-        response.headers["X-Request-Id"] = g.get("request_id", "")
-        if request.path not in ("/healthz", "/readyz"):
+        here = g._get_current_object()
+        response.headers["X-Request-Id"] = getattr(here, "request_id", "")
+        path = request.path
+        if path not in _UNLOGGED_PATHS:
             log.info(
-                "%s %s %s", request.method, request.path, response.status_code,
-                extra={"ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 1)},
+                "%s %s %s", request.method, path, response.status_code,
+                extra={"ms": round((time.perf_counter() - getattr(here, "started", 0)) * 1000, 1)},
             )
         return response
 
