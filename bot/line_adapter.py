@@ -9,10 +9,13 @@ SDK builds pydantic v1 models for every event, which cost more than half of the
 adapter's time per webhook (measured with ``benchmarks/ingest_micro.py``), for the
 handful of fields we read. Those fields are checked here as strictly as the SDK's
 models check them (strings are strings, the timestamp an integer, the redelivery
-flag a boolean, ``mode`` one of LINE's two values); a signed body whose kept event
-has them wrong or missing is refused as malformed. The SDK instead turned such an
-event into an unknown event that we then dropped without a word; a 400 and a
-warning in our log is the better answer to a body LINE signed and we cannot read.
+flag a boolean, ``mode`` one of LINE's two values). A kept event that has them
+wrong or missing is left out with a warning in our log naming what was wrong,
+and the other events of the same body are stored as usual: refusing the whole
+body would lose the events we can read, since LINE does not send a refused body
+again in a form we could read. (The SDK turned such an event into an unknown
+event that was dropped without a word.) Only a body that is not a LINE webhook
+at all (not UTF-8 JSON, no ``events`` list of objects) is refused as malformed, with a 400.
 Fields we do not read are not checked, and events we do not keep are not looked
 into beyond their ``type`` and ``source``.
 
@@ -31,11 +34,14 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bot.events import EventKind, InboundEvent, InvalidSignature, MalformedPayload, MediaRef
 from commerce.identity import Channel
+
+log = logging.getLogger("chatcart.webhooks")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _KEPT_TYPES = frozenset({"message", "postback", "follow", "unfollow"})
@@ -68,7 +74,8 @@ class LineWebhook:
         """Events of one webhook request, oldest first as LINE sent them.
 
         Raises ``InvalidSignature`` before looking at the body, then
-        ``MalformedPayload`` if the signed body is not a LINE webhook.
+        ``MalformedPayload`` if the signed body is not a LINE webhook. A single
+        event we keep but cannot read is left out with a warning; the rest stay.
         """
         if not self.verify(body, signature):
             raise InvalidSignature("LINE signature missing or wrong")
@@ -77,11 +84,17 @@ class LineWebhook:
         except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
             raise MalformedPayload(f"not a LINE webhook body: {exc}") from exc
         events = data.get("events") if isinstance(data, dict) else None
-        if not isinstance(events, list):
-            raise MalformedPayload("a LINE webhook body needs an events list")
+        if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+            raise MalformedPayload("a LINE webhook body needs an events list of objects")
         parsed = []
-        for raw in events:
-            event = self._convert(raw)
+        for position, raw in enumerate(events):
+            try:
+                event = self._convert(raw)
+            except MalformedPayload as exc:
+                log.warning("LINE event left out: %s", exc,
+                            extra={"account": self._account, "position": position,
+                                   "event_id": _event_id_of(raw)})
+                continue
             if event is not None:
                 parsed.append(event)
         return parsed
@@ -137,6 +150,12 @@ class LineWebhook:
             redelivery=redelivery,
             **fields,
         )
+
+
+def _event_id_of(raw: Any) -> str | None:
+    """The event's id for the log line, if it has a readable one."""
+    value = raw.get("webhookEventId") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _optional_str(obj: dict[str, Any], key: str, kind: str) -> str | None:

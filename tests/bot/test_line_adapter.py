@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -246,8 +248,25 @@ def text_event_with(path: str, value: object) -> dict:
 
 
 def malformed(event: dict) -> None:
-    with pytest.raises(MalformedPayload):
-        parse(body_with(event))
+    """The event is left out with a warning, and a good event beside it is kept."""
+    good = text_event(webhookEventId="01GOODEVENT0000000000000000")
+    with assert_logs_warning("LINE event left out"):
+        events = parse(json.dumps({"destination": "Uxxx", "events": [event, good]}).encode())
+    assert [e.event_id for e in events] == ["01GOODEVENT0000000000000000"]
+
+
+@contextlib.contextmanager
+def assert_logs_warning(text: str):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logger = logging.getLogger("chatcart.webhooks")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    assert any(text in r.getMessage() for r in records), [r.getMessage() for r in records]
 
 
 @pytest.mark.parametrize(
@@ -343,7 +362,6 @@ def test_fields_we_do_not_read_are_not_checked():
         b'{"destination": "U123", "events": ""}',
         b'{"destination": "U123", "events": [1]}',
         b'{"destination": "U123", "events": [[]]}',
-        b'{"destination": "U123", "events": [{}]}',
         b'\xef\xbb\xbf{"destination": "U123", "events": []}',
         '{"destination": "U123", "events": []}'.encode("utf-16"),
     ],
@@ -369,3 +387,7 @@ def test_one_parser_serves_many_requests_alike():
     body = fixture("sdk-webhook-all-events.json")
     first = parser.parse(body, sign(body))
     assert parser.parse(body, sign(body)) == first == parse(body)
+
+
+def test_an_event_without_a_type_is_left_out_and_the_rest_kept():
+    malformed({})

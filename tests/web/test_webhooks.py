@@ -69,6 +69,17 @@ def test_a_signed_text_is_stored_once_in_the_mailbox_format_the_worker_reads(
     assert raw == json.dumps(event.to_dict(), ensure_ascii=False).encode()
 
 
+def test_an_unreadable_event_is_left_out_and_the_rest_of_the_body_stored(client, container):
+    good = json.loads(line_body(1, text="第一"))["events"][0]
+    bad = dict(good, webhookEventId="01HWEBHOOKTESTBAD000000001", timestamp="yesterday")
+    later = json.loads(line_body(2, text="第二"))["events"][0]
+    body = json.dumps({"destination": "U0", "events": [good, bad, later]},
+                      ensure_ascii=False).encode()
+    assert post_line(client, container, body).status_code == 200
+    stored = [InboundEvent.from_dict(json.loads(raw)).text for raw in mailbox(container)]
+    assert stored == ["第一", "第二"]
+
+
 def test_refusals(client, container):
     body = line_body()
     assert client.post("/webhooks/line", data=body).status_code == 400
