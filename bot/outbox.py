@@ -156,18 +156,28 @@ class Outbox:
         if not row_ids:
             return
         if status == "sent":
-            now = datetime.now(timezone.utc)
-            ids = list(platform_ids) + [None] * (len(row_ids) - len(platform_ids))
-            params = [{"row_id": row_id, "new_error": error[:300], "sent_time": now,
-                       "platform_id": platform_id}
-                      for row_id, platform_id in zip(row_ids, ids, strict=False)]
-            statement = _MARK_SENT
-        else:
-            params = [{"row_id": row_id, "new_status": status, "new_error": error[:300]}
-                      for row_id in row_ids]
-            statement = _MARK
+            self.mark_sent([(row_ids, platform_ids)], error=error)
+            return
+        params = [{"row_id": row_id, "new_status": status, "new_error": error[:300]}
+                  for row_id in row_ids]
         with self._uow() as session:
-            session.execute(statement, params)
+            session.execute(_MARK, params)
+
+    def mark_sent(self, batches: Sequence[tuple[Sequence[int], Sequence[str]]], *,
+                  error: str = "") -> None:
+        """Mark the rows of several sent batches (row ids with the platform's ids of
+        their messages, in row order) in one transaction."""
+        now = datetime.now(timezone.utc)
+        params = []
+        for row_ids, platform_ids in batches:
+            ids = list(platform_ids)[:len(row_ids)]
+            ids += [None] * (len(row_ids) - len(ids))
+            params += [{"row_id": row_id, "new_error": error[:300], "sent_time": now,
+                        "platform_id": platform_id}
+                       for row_id, platform_id in zip(row_ids, ids, strict=True)]
+        if params:
+            with self._uow() as session:
+                session.execute(_MARK_SENT, params)
 
     def schedule_retry(self, batch_id: str, delay_seconds: float) -> None:
         self._redis.zadd(self.due_key, {batch_id: time.time() + delay_seconds})

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import redis
@@ -22,6 +23,7 @@ from bot.delivery_policy import (
     messenger_route,
     reply_token_usable,
 )
+from bot.group_commit import GroupCommit
 from bot.line_client import LineApiError
 from bot.line_render import render_line
 from bot.messenger_client import MessengerApiError
@@ -64,6 +66,7 @@ class Sender:
         self._clock, self._sleep = clock, sleep
         self._inline_attempts, self._max_attempts = inline_attempts, max_attempts
         self._inline_wait_cap = inline_wait_cap
+        self._sent: GroupCommit[_Sent] = GroupCommit(self._record_sent)
 
     # -- entry points -------------------------------------------------------------
 
@@ -91,11 +94,7 @@ class Sender:
             for attempt in range(self._inline_attempts):
                 try:
                     ids = self._send(conv, pending)
-                    self._outbox.set_status(pending.row_ids, "sent", platform_ids=ids)
-                    pipe = self._redis.pipeline(transaction=False)
-                    pipe.delete(self._progress_key(batch_id))
-                    pipe.hdel(self._attempts_key(), batch_id)
-                    pipe.execute()
+                    self._sent.submit(_Sent(batch_id, pending.row_ids, ids))
                     return "sent"
                 except Retry as retry:
                     total = self._redis.hincrby(self._attempts_key(), batch_id, 1)
@@ -210,6 +209,17 @@ class Sender:
 
     # -- bookkeeping --------------------------------------------------------------
 
+    def _record_sent(self, sent: Sequence[_Sent]) -> None:
+        """Rows of delivered batches become ``sent`` (one SQL transaction for all the
+        threads that got here at once, see ``GroupCommit``); only then is their
+        delivery progress in Redis cleared, in one pipeline."""
+        self._outbox.mark_sent([(item.row_ids, item.platform_ids) for item in sent])
+        pipe = self._redis.pipeline(transaction=False)
+        for item in sent:
+            pipe.delete(self._progress_key(item.batch_id))
+        pipe.hdel(self._attempts_key(), *(item.batch_id for item in sent))
+        pipe.execute()
+
     def _progress_and_token(self, batch: OutboundBatch) -> tuple[set[int], bool]:
         """The parts already sent, and whether this attempt may use the reply token
         (taken once, for part 0), read and claimed in one round trip. Claiming it
@@ -252,3 +262,10 @@ class Sender:
 
 class _Held(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class _Sent:
+    batch_id: str
+    row_ids: list[int]
+    platform_ids: list[str]

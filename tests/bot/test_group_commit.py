@@ -1,0 +1,131 @@
+"""GroupCommit: concurrent writes batched, each caller back only once its item is written."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from bot.group_commit import GroupCommit
+
+
+def waiting_for(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_a_lone_caller_writes_its_item_at_once():
+    written: list[list[int]] = []
+    group = GroupCommit(lambda items: written.append(list(items)))
+    group.submit(1)
+    group.submit(2)
+    assert written == [[1], [2]]
+
+
+def test_items_arriving_during_a_write_are_written_together_and_nobody_returns_early():
+    written: list[list[int]] = []
+    first_started, release_first = threading.Event(), threading.Event()
+    returned: dict[int, bool] = {}
+
+    def write(items):
+        if not written:
+            first_started.set()
+            assert release_first.wait(5)
+        written.append(list(items))
+
+    group = GroupCommit(write)
+
+    def submit(n: int) -> None:
+        group.submit(n)
+        returned[n] = any(n in batch for batch in written)  # written before we came back
+
+    leader = threading.Thread(target=submit, args=(0,))
+    leader.start()
+    assert first_started.wait(5)
+    followers = [threading.Thread(target=submit, args=(n,)) for n in range(1, 9)]
+    for thread in followers:
+        thread.start()
+    waiting_for(lambda: len(group._queue) == 8)  # all eight wait behind the first write
+    release_first.set()
+    for thread in [leader, *followers]:
+        thread.join(5)
+        assert not thread.is_alive()
+    assert written[0] == [0]
+    assert sorted(written[1]) == list(range(1, 9))  # one write for the eight that waited
+    assert group.batches == 2
+    assert returned == {n: True for n in range(9)}
+
+
+def test_a_failed_write_fails_every_caller_of_that_batch_and_the_next_write_works():
+    written: list[list[str]] = []
+    gate = threading.Event()
+    started = threading.Event()
+
+    def write(items):
+        if "slow" in items:
+            started.set()
+            assert gate.wait(5)
+        if "bad" in items:
+            raise RuntimeError("database is locked")
+        written.append(list(items))
+
+    group = GroupCommit(write)
+    errors: dict[str, str] = {}
+
+    def submit(item: str) -> None:
+        try:
+            group.submit(item)
+        except RuntimeError as exc:
+            errors[item] = str(exc)
+
+    slow = threading.Thread(target=submit, args=("slow",))
+    slow.start()
+    assert started.wait(5)
+    others = [threading.Thread(target=submit, args=(item,)) for item in ("bad", "good")]
+    for thread in others:
+        thread.start()
+    waiting_for(lambda: len(group._queue) == 2)
+    gate.set()
+    for thread in [slow, *others]:
+        thread.join(5)
+        assert not thread.is_alive()
+    assert written == [["slow"]]
+    assert errors == {"bad": "database is locked", "good": "database is locked"}
+    group.submit("later")
+    assert written[-1] == ["later"]
+
+
+def test_many_threads_each_see_their_own_item_written_exactly_once():
+    written: list[int] = []
+    lock = threading.Lock()
+
+    def write(items):
+        with lock:
+            written.extend(items)
+
+    group = GroupCommit(write)
+
+    def work(base: int) -> None:
+        for n in range(50):
+            group.submit(base + n)
+
+    threads = [threading.Thread(target=work, args=(k * 1000,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+        assert not thread.is_alive()
+    assert sorted(written) == sorted(k * 1000 + n for k in range(8) for n in range(50))
+    assert group.batches <= len(written)
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, SystemExit])
+def test_even_a_base_exception_reaches_the_caller(failure):
+    def write(items):
+        raise failure()
+
+    with pytest.raises(failure):
+        GroupCommit(write).submit(1)
