@@ -162,7 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="background workers only (needs REDIS_URL)")
-    worker.add_argument("--threads", type=int, default=4)
+    worker.add_argument("--threads", type=int, default=8,
+                        help="conversations handled at once; a thread waits out each "
+                             "platform call, so more threads hide the platforms' latency")
     worker.add_argument("--claim-idle-ms", type=int, default=30_000,
                         help="reclaim events a dead worker held after this idle time")
     worker.add_argument("--lease-seconds", type=float, default=30.0,
