@@ -10,7 +10,8 @@ order (the first such order, counting orders lexicographically by that ranking).
 That search is not done by brute force:
 
 - Each promotion's eligible lines, sorted the way it takes them, are worked out once
-  per quote; pool states are plain lists of free units per line.
+  per quote; pool states are plain lists of free units per line, and a promotion walks
+  its lines with a cursor instead of searching them from the top for every unit.
 - Promotions whose eligible lines do not overlap cannot affect each other, so the
   applicable promotions are split into groups (connected components of "shares an
   eligible line") and each group is searched alone. The same split is made again
@@ -18,6 +19,13 @@ That search is not done by brute force:
 - The search is a depth-first walk over orders: a common prefix is applied once and
   its pool carried down, and the best completion of a (promotions left, pool) state is
   remembered, so orders that reach the same state share the work.
+- In groups of four or more, branches that cannot beat the best order found so far
+  are cut. A promotion never saves more than a fixed amount per unit it uses up, set
+  by the unit's price (its *ceiling*, see ``_ceiling``), so the promotions still to
+  place save at most the free units of their lines times the largest ceiling on each
+  line. An order only replaces the best one found when it saves strictly more, so a
+  branch whose bound merely equals the best is cut too, and ties still go to the
+  earlier order.
 
 ``EXHAUSTIVE_LIMIT`` applies per group: a group of up to six applicable promotions is
 searched exhaustively, a larger one by a greedy pass (biggest saving next). See
@@ -29,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import itemgetter, mul, sub
 
 from commerce.money import round_half_up
 from commerce.pricing.allocation import WorkingLine, spread
@@ -38,17 +46,27 @@ from commerce.pricing.cart import CartLine
 from commerce.pricing.rules import AnyNForPrice, BuyXGetY, Combo, ItemPromotion
 
 EXHAUSTIVE_LIMIT = 6
+# Branches are cut (see ``_Search.bound``) in groups of at least this many promotions.
+# A smaller group has at most six orders and the bounds cost more than they save.
+_CUT_FROM = 4
+# Outcomes with more entries in ``used`` than this also keep their units as a list by
+# line index (see ``_delta``).
+_DENSE_FROM = 12
 
 Counts = dict[str, int]
 # Units taken from the pool as (line index, units); a line may appear more than once.
 Taken = list[tuple[int, int]]
-# One promotion applied to a pool: (total saving, ((saving, units priced), ...), every
-# unit it used up). Made at every node of the search, so a plain tuple; an
-# ``Application`` is built for the winners only.
-Outcome = tuple[int, tuple[tuple[int, Taken], ...], Taken]
-# Free units per line index. Runners change it while they work and put it back.
+# Free units per line index.
 Pool = list[int]
+# One promotion applied to a pool: (total saving, ((saving, units priced), ...), every
+# unit it used up, the same units as a count per line index or None, see ``_delta``).
+# Made at every node of the search, so a plain tuple; an ``Application`` is built for
+# the winners only.
+Outcome = tuple[int, tuple[tuple[int, Taken], ...], Taken, list[int] | None]
 Runner = Callable[[Pool], Outcome | None]
+# The free units of some lines, in line order: what a result depends on, so it is the
+# key results are remembered by.
+State = tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -63,33 +81,6 @@ class Application:
     @property
     def saving(self) -> int:
         return sum(amount for amount, _ in self.parts)
-
-
-def _take(order: Sequence[int], left: Pool, count: int) -> Taken | None:
-    """The first ``count`` free units along ``order``, or None if there are fewer."""
-    chosen: Taken = []
-    for i in order:
-        n = left[i]
-        if n:
-            if n >= count:
-                chosen.append((i, count))
-                return chosen
-            chosen.append((i, n))
-            count -= n
-    return None
-
-
-def _first(order: Sequence[int], left: Pool) -> int:
-    """The first line along ``order`` with a free unit, or -1."""
-    for i in order:
-        if left[i]:
-            return i
-    return -1
-
-
-def _give_back(left: Pool, taken: Taken) -> None:
-    for i, n in taken:
-        left[i] += n
 
 
 class _Cart:
@@ -149,14 +140,42 @@ class _Cart:
             weights[key] = weights.get(key, 0) + self.prices[i] * n
         return weights
 
-    def after(self, left: Pool, outcome: Outcome | None) -> Pool:
-        """The pool once ``outcome`` has taken its units (``left`` is not changed)."""
-        if outcome is None:
-            return left
-        after = left.copy()
-        for i, n in outcome[2]:
-            after[i] -= n
-        return after
+
+def _after(left: Pool, outcome: Outcome | None) -> Pool:
+    """The pool once ``outcome`` has taken its units (``left`` is not changed)."""
+    if outcome is None:
+        return left
+    delta = outcome[3]
+    if delta is not None:
+        return list(map(sub, left, delta))
+    after = left.copy()
+    for i, n in outcome[2]:
+        after[i] -= n
+    return after
+
+
+def _delta(left: Pool, used: Taken, after: Pool | None = None) -> list[int] | None:
+    """``Outcome``'s units used per line index, for outcomes using many lines: then
+    one subtraction of lists (in C) makes the pool after it faster than a loop over
+    ``used``. Worked out from the pool after the outcome when the runner has it."""
+    if len(used) <= _DENSE_FROM:
+        return None
+    if after is not None:
+        return list(map(sub, left, after))
+    delta = [0] * len(left)
+    for i, n in used:
+        delta[i] += n
+    return delta
+
+
+def _reader(lines: Sequence[int]) -> Callable[[Pool], State]:
+    """A fast read of the free units of ``lines`` as a tuple, usable as a key."""
+    if not lines:
+        return lambda left: ()
+    if len(lines) == 1:
+        line = lines[0]
+        return lambda left: (left[line],)
+    return itemgetter(*lines)
 
 
 class _Rule:
@@ -164,10 +183,10 @@ class _Rule:
 
     ``rank`` is its place in the (priority, id) order, ``mask`` has a bit per eligible
     line (for grouping), ``state`` reads the free units of those lines (all its result
-    depends on), and ``run`` applies it to a pool, leaving the pool as it found it.
+    depends on) and ``run`` applies it to a pool without changing the pool.
     """
 
-    __slots__ = ("promotion", "rank", "bit", "lines", "mask", "state", "run")
+    __slots__ = ("promotion", "rank", "bit", "orders", "lines", "mask", "state", "run")
 
     def __init__(self, promotion: ItemPromotion, rank: int, cart: _Cart) -> None:
         self.promotion = promotion
@@ -192,81 +211,215 @@ class _Rule:
                 cart.order(promotion.b_skus, promotion.b_categories, priciest_first=True),
             )
             self.run = _combo(promotion, *orders, cart.prices)
+        self.orders = orders
         self.lines = sorted({i for order in orders for i in order})
         self.mask = sum(1 << i for i in self.lines)
         self.state = _reader(self.lines)
 
+    def ceiling(self, prices: list[int]) -> list[int]:
+        """Per line index, the most one free unit of the line can add to the saving
+        (see ``_ceiling``)."""
+        return _ceiling(self.promotion, self.orders, prices)
 
-def _reader(lines: Sequence[int]) -> Callable[[Pool], object]:
-    """A fast read of the free units of ``lines``, usable as a dictionary key."""
-    if not lines:
-        return lambda left: ()
-    return itemgetter(*lines)
+
+def _ceiling(
+    promotion: ItemPromotion, orders: tuple[tuple[int, ...], ...], prices: list[int]
+) -> list[int]:
+    """Per line index, an upper bound on what one free unit of the line can add to the
+    promotion's saving, whatever else is in the pool: the saving of any application
+    is at most the sum of these over the units it uses up. Whole numbers, rounded up.
+
+    - Any N for P: a group of q units for P saves its units' prices minus P/q each, so
+      at most price - min(P/q) per unit (0 if negative: such a unit only lowers it).
+    - A+B set: a pair saves a + b - S = (a - S/2) + (b - S/2).
+    - Buy X get Y at p %: only "get" units are discounted, by p % of their price. When
+      both sides take from the same lines, each round's Y discounted units are the
+      cheapest of its X + Y units, so the round saves at most p % × Y/(X + Y) of the
+      price of all its units. The saving is rounded half up once, which the rounded-up
+      shares cover (``round_half_up(x, 100) <= ceil(x / 100)``).
+    """
+    weights = [0] * len(prices)
+    if isinstance(promotion, AnyNForPrice):
+        cost = min(tier.price // tier.quantity for tier in promotion.tiers)
+        for i in orders[0]:
+            weights[i] = max(0, prices[i] - cost)
+    elif isinstance(promotion, BuyXGetY):
+        buy, get = promotion.buy_quantity, promotion.get_quantity
+        if set(orders[0]) == set(orders[1]):
+            part, whole = promotion.percent_off * get, 100 * (buy + get)
+        else:
+            part, whole = promotion.percent_off, 100
+        for i in orders[1]:
+            weights[i] = -(-prices[i] * part // whole)
+    else:
+        half = promotion.set_price // 2
+        for i in {*orders[0], *orders[1]}:
+            weights[i] = max(0, prices[i] - half)
+    return weights
 
 
 def _any_n(promo: AnyNForPrice, order: tuple[int, ...], prices: list[int]) -> Runner:
-    limit = promo.per_order_limit
+    """Groups of the priciest free units along ``order``, the best tier each time.
+
+    Every group is taken from the front of what is left along ``order``, so a run only
+    moves forward: ``pos`` is the first line not used up and ``spent`` the units of it
+    earlier groups took. Each group walks from there once, pricing every tier as the
+    walk passes its quantity.
+    """
+    limit = promo.per_order_limit if promo.repeat else 1
     tiers = [(tier.quantity, tier.price) for tier in promo.tiers]
+    last = len(tiers)
+    end = len(order)
 
     def run(left: Pool) -> Outcome | None:
         parts: list[tuple[int, Taken]] = []
-        while (limit is None or len(parts) < limit) and (promo.repeat or not parts):
+        pos = spent = 0
+        while limit is None or len(parts) < limit:
             best: Taken | None = None
-            best_saving = 0
-            for quantity, set_price in tiers:
-                chosen = _take(order, left, quantity)
-                if chosen is None:
+            best_saving = best_at = best_units = 0
+            taken: Taken = []
+            got = value = 0
+            t = 0
+            quantity, set_price = tiers[0]
+            j, skip = pos, spent
+            while j < end:
+                i = order[j]
+                n = left[i] - skip
+                skip = 0
+                if n > 0:
+                    price = prices[i]
+                    while got + n >= quantity:
+                        k = quantity - got
+                        saving = value + k * price - set_price
+                        # ``>=``: equal savings take the larger tier (tiers are ascending)
+                        if saving > 0 and saving >= best_saving:
+                            best, best_saving, best_at, best_units = taken + [(i, k)], saving, j, k
+                        t += 1
+                        if t == last:
+                            break
+                        quantity, set_price = tiers[t]
+                    else:
+                        got += n
+                        value += n * price
+                        taken.append((i, n))
+                        j += 1
+                        continue
                     break
-                saving = sum(prices[i] * n for i, n in chosen) - set_price
-                # ``>=``: equal savings take the larger tier (tiers are ascending)
-                if saving > 0 and (best is None or saving >= best_saving):
-                    best, best_saving = chosen, saving
+                j += 1
             if best is None:
                 break
-            for i, n in best:
-                left[i] -= n
+            if best_at == pos:
+                spent += best_units
+            else:
+                pos, spent = best_at, best_units
             parts.append((best_saving, best))
         if not parts:
             return None
         used = [unit for _, taken in parts for unit in taken]
-        _give_back(left, used)
-        return sum(saving for saving, _ in parts), tuple(parts), used
+        return sum(saving for saving, _ in parts), tuple(parts), used, _delta(left, used)
 
     return run
+
+
+def _first_units(order: tuple[int, ...], left: Pool, count: int) -> Taken:
+    """The first ``count`` free units along ``order`` (there are at least that many),
+    each line once."""
+    taken: Taken = []
+    for i in order:
+        n = left[i]
+        if n:
+            if n >= count:
+                taken.append((i, count))
+                return taken
+            taken.append((i, n))
+            count -= n
+    return taken
 
 
 def _buy_x_get_y(
     promo: BuyXGetY, buy_order: tuple[int, ...], get_order: tuple[int, ...], prices: list[int]
 ) -> Runner:
+    """Rounds of the X priciest "buy" units and the Y cheapest "get" units.
+
+    When both sides take from the same lines, every round that starts with X + Y free
+    units is filled, so there are ``units // (X + Y)`` rounds (up to the limit), and
+    unless the two sides reach for the same units of a line they simply take the
+    first ``rounds × X`` units along the buy order and the first ``rounds × Y`` along
+    the get order: that is tried first. Otherwise the rounds are played one by one
+    on a copy of the pool; units only leave it, so the first line with free units
+    along either order only moves forward and each side keeps a cursor.
+    """
     limit = promo.per_order_limit
     buy, get, percent = promo.buy_quantity, promo.get_quantity, promo.percent_off
+    buy_end, get_end = len(buy_order), len(get_order)
+    units = _reader(buy_order) if set(buy_order) == set(get_order) else None
 
     def run(left: Pool) -> Outcome | None:
+        if units is not None:
+            rounds = sum(units(left)) // (buy + get)
+            if limit is not None and rounds > limit:
+                rounds = limit
+            if not rounds:
+                return None
+            paid = _first_units(buy_order, left, rounds * buy)
+            discounted = _first_units(get_order, left, rounds * get)
+            taken = dict(paid)
+            if all(taken.get(i, 0) + n <= left[i] for i, n in discounted):
+                saving = round_half_up(sum(prices[i] * n for i, n in discounted) * percent, 100)
+                if not saving:
+                    return None
+                used = paid + discounted
+                return saving, ((saving, discounted),), used, _delta(left, used)
+        work = left.copy()
         used: Taken = []
         discounted: Taken = []
-        rounds = 0
+        value = rounds = b = g = 0
         while limit is None or rounds < limit:
-            paid = _take(buy_order, left, buy)
-            if paid is None:
+            mark = len(used)
+            need = buy
+            while b < buy_end:
+                i = buy_order[b]
+                n = work[i]
+                if n:
+                    if n >= need:
+                        work[i] = n - need
+                        used.append((i, need))
+                        need = 0
+                        break
+                    work[i] = 0
+                    used.append((i, n))
+                    need -= n
+                b += 1
+            free = len(used)
+            if not need:
+                need = get
+                while g < get_end:
+                    i = get_order[g]
+                    n = work[i]
+                    if n:
+                        if n >= need:
+                            work[i] = n - need
+                            used.append((i, need))
+                            need = 0
+                            break
+                        work[i] = 0
+                        used.append((i, n))
+                        need -= n
+                    g += 1
+            if need:  # the round cannot be filled: what it took goes back
+                for i, n in used[mark:]:
+                    work[i] += n
+                del used[mark:]
                 break
-            for i, n in paid:
-                left[i] -= n
-            free = _take(get_order, left, get)
-            if free is None:
-                _give_back(left, paid)
-                break
-            for i, n in free:
-                left[i] -= n
-            used += paid
-            used += free
-            discounted += free
+            for i, n in used[free:]:
+                discounted.append((i, n))
+                value += prices[i] * n
             rounds += 1
-        _give_back(left, used)
         # a percentage is rounded once, over all discounted units
-        saving = round_half_up(sum(prices[i] * n for i, n in discounted) * percent, 100)
+        saving = round_half_up(value * percent, 100)
         if not saving:
             return None
-        return saving, ((saving, discounted),), used
+        return saving, ((saving, discounted),), used, _delta(left, used, work)
 
     return run
 
@@ -274,31 +427,40 @@ def _buy_x_get_y(
 def _combo(
     promo: Combo, a_order: tuple[int, ...], b_order: tuple[int, ...], prices: list[int]
 ) -> Runner:
+    """The priciest free A with the priciest free B, while the pair saves something.
+
+    Works on a copy of the pool, with a cursor along each order as in buy X get Y.
+    """
     limit = promo.per_order_limit
     set_price = promo.set_price
+    a_end, b_end = len(a_order), len(b_order)
 
     def run(left: Pool) -> Outcome | None:
+        work = left.copy()
         parts: list[tuple[int, Taken]] = []
         used: Taken = []
+        x = y = 0
         while limit is None or len(parts) < limit:
-            a = _first(a_order, left)
-            if a < 0:
+            while x < a_end and not work[a_order[x]]:
+                x += 1
+            if x == a_end:
                 break
-            left[a] -= 1
-            b = _first(b_order, left)
-            saving = prices[a] + prices[b] - set_price if b >= 0 else 0
-            left[a] += 1
+            a = a_order[x]
+            work[a] -= 1
+            while y < b_end and not work[b_order[y]]:
+                y += 1
+            saving = prices[a] + prices[b_order[y]] - set_price if y < b_end else 0
             if saving <= 0:
+                work[a] += 1
                 break
-            left[a] -= 1
-            left[b] -= 1
+            b = b_order[y]
+            work[b] -= 1
             pair = [(a, 1), (b, 1)]
             parts.append((saving, pair))
             used += pair
         if not parts:
             return None
-        _give_back(left, used)
-        return sum(saving for saving, _ in parts), tuple(parts), used
+        return sum(saving for saving, _ in parts), tuple(parts), used, _delta(left, used, work)
 
     return run
 
@@ -308,17 +470,61 @@ Step = tuple[_Rule, Outcome | None]
 # outcome (None where it did not apply at its place in that order).
 Plan = tuple[int, tuple[Step, ...]]
 
+_UNKNOWN = object()
+
+
+class _Lines:
+    """Some lines of the cart: ``state`` reads their free units, and ``ceiling`` (made
+    when first needed) is, for each of them, the largest ceiling of any rule searched
+    (see ``_Search.ceiling``)."""
+
+    __slots__ = ("lines", "state", "ceiling")
+
+    def __init__(self, lines: list[int]) -> None:
+        self.lines = lines
+        self.state = _reader(lines)
+        self.ceiling: State | None = None
+
+
+class _Subset:
+    """What the search needs about one set of rules, worked out once per quote: its
+    rules in rank order, the lines they cover and (when first asked) the set split
+    into connected components, bit sets of ranks in order of their lowest rank."""
+
+    __slots__ = ("members", "lines", "groups")
+
+    def __init__(self, members: list[_Rule], lines: _Lines) -> None:
+        self.members = members
+        self.lines = lines
+        self.groups: list[int] | None = None
+
 
 class _Search:
     """Best plans for sets of rules (bit sets of ranks) from given pools, remembering
-    every rule run and every plan by the part of the pool it depends on."""
+    every rule run and every plan by the part of the pool it depends on.
+
+    ``best(bits, left, floor)`` is exact when the best saving is above ``floor`` and
+    may return None when it is not. A caller passes what a branch must save to beat
+    its best order so far, so None means "not better", which is all the full search
+    would have used the branch for. A branch is skipped only when its bound is no
+    more than the best found before it (or ``floor``), so it could not have replaced
+    that one, and a plan returned above ``floor`` is the one the full search finds.
+    A pool is remembered with its plan, or else with the highest saving it is known
+    not to exceed (``_bounds``). ``_cut`` says whether bounds are worked out for the
+    group being searched (``_CUT_FROM``).
+    """
 
     def __init__(self, cart: _Cart, rules: Sequence[_Rule]) -> None:
         self.cart = cart
         self.rules = {rule.bit: rule for rule in rules}
-        self._split: dict[int, tuple[list[int], Callable[[Pool], object]]] = {}
-        self._plans: dict[tuple[int, object], Plan] = {}
-        self._runs: dict[tuple[int, object], Outcome | None] = {}
+        self._subsets: dict[int, _Subset] = {}
+        self._lines: dict[int, _Lines] = {}
+        self.live: list[_Rule] = []
+        self._ceiling: list[int] | None = None
+        self._cut = False
+        self._plans: dict[tuple[int, State], Plan] = {}
+        self._bounds: dict[tuple[int, State], int] = {}
+        self._runs: dict[tuple[int, State], Outcome | None] = {}
 
     def run(self, rule: _Rule, left: Pool) -> Outcome | None:
         key = (rule.bit, rule.state(left))
@@ -328,70 +534,143 @@ class _Search:
             outcome = self._runs[key] = rule.run(left)
             return outcome
 
-    def members(self, subset: int) -> list[_Rule]:
-        """The rules in ``subset``, in rank order."""
-        found = []
-        while subset:
-            low = subset & -subset
-            found.append(self.rules[low])
-            subset ^= low
-        return found
-
-    def groups(self, subset: int) -> list[int]:
-        """``subset`` split into connected components of "shares an eligible line",
-        each a bit set of ranks, in order of their lowest rank."""
-        return self._split_of(subset)[0]
-
-    def _split_of(self, subset: int) -> tuple[list[int], Callable[[Pool], object]]:
-        known = self._split.get(subset)
+    def subset(self, bits: int) -> _Subset:
+        known = self._subsets.get(bits)
         if known is None:
+            members = []
+            mask = 0
+            rest = bits
+            while rest:
+                low = rest & -rest
+                rest ^= low
+                rule = self.rules[low]
+                members.append(rule)
+                mask |= rule.mask
+            lines = self._lines.get(mask)
+            if lines is None:
+                covered = sorted({i for rule in members for i in rule.lines})
+                lines = self._lines[mask] = _Lines(covered)
+            known = self._subsets[bits] = _Subset(members, lines)
+        return known
+
+    def groups(self, bits: int) -> list[int]:
+        """``bits`` split into connected components of "shares an eligible line",
+        each a bit set of ranks, in order of their lowest rank."""
+        subset = self.subset(bits)
+        if subset.groups is None:
             groups: list[tuple[int, int]] = []  # (rule bits, line mask)
-            lines: set[int] = set()
-            for rule in self.members(subset):
+            for rule in subset.members:
                 bits, mask = rule.bit, rule.mask
                 for group in [g for g in groups if g[1] & mask]:
                     groups.remove(group)
                     bits, mask = bits | group[0], mask | group[1]
                 groups.append((bits, mask))
-                lines.update(rule.lines)
-            known = (sorted(bits for bits, _ in groups), _reader(sorted(lines)))
-            self._split[subset] = known
-        return known
+            subset.groups = sorted(bits for bits, _ in groups)
+        return subset.groups
 
-    def exhaustive(self, subset: int, left: Pool) -> Plan:
-        """The first order (by rank) of ``subset`` with the largest total saving."""
-        if not subset & (subset - 1):  # a single rule: its runs are remembered already
-            rule = self.rules[subset]
-            outcome = self.run(rule, left)
+    def bound(self, bits: int, state: State) -> int:
+        """The most the rules of ``bits`` can save together, given the free units of
+        their lines (their ``_Lines.state``): each unit at most the line's ceiling."""
+        return sum(map(mul, state, self.ceiling(self.subset(bits))))
+
+    def ceiling(self, subset: _Subset) -> State:
+        """For each line of ``subset``, the largest ceiling any live rule has for it.
+
+        A rule's ceiling for a line it does not cover is 0, and the rules covering a
+        line all belong to its group, so on a group's lines this is the largest
+        ceiling in the group: a looser bound than the largest in ``subset`` alone,
+        but one list per quote instead of one per set of rules, and it cuts about as
+        many branches. Worked out when a branch is first worth cutting."""
+        lines = subset.lines
+        if lines.ceiling is None:
+            if self._ceiling is None:
+                ceilings = [rule.ceiling(self.cart.prices) for rule in self.live]
+                self._ceiling = [max(c) for c in zip(*ceilings, strict=True)]
+            lines.ceiling = lines.state(self._ceiling)
+        return lines.ceiling
+
+    def exhaustive(self, bits: int, left: Pool) -> Plan:
+        """The first order (by rank) of ``bits`` with the largest total saving."""
+        self._cut = bits.bit_count() >= _CUT_FROM
+        plan = self.best(bits, left, -1)
+        assert plan is not None
+        return plan
+
+    def best(self, bits: int, left: Pool, floor: int) -> Plan | None:
+        """``exhaustive`` when its saving is above ``floor``; otherwise the same or
+        None. A saving is never negative, so a negative floor asks for the plan."""
+        if not bits & (bits - 1):  # a single rule: its runs are remembered already
+            rule = self.rules[bits]
+            state = rule.state(left)
+            outcome = self._runs.get((bits, state), _UNKNOWN)
+            if outcome is _UNKNOWN:
+                if self._cut and floor >= 0 and self.bound(bits, state) <= floor:
+                    return None
+                outcome = self._runs[bits, state] = rule.run(left)
             return (outcome[0] if outcome is not None else 0), ((rule, outcome),)
-        groups, state = self._split_of(subset)
-        key = (subset, state(left))
+        subset = self.subset(bits)
+        state = subset.lines.state(left)
+        key = (bits, state)
         plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        bound = self._bounds.get(key)
+        if bound is None and self._cut and floor >= 0:
+            bound = self.bound(bits, state)
+        if bound is not None and bound <= floor:
+            self._bounds[key] = bound
+            return None
+        groups = self.groups(bits)
+        if len(groups) > 1:
+            plan = self._apart(groups, left, floor)
+        else:
+            plan = self._each_first(bits, subset, left, floor, bound)
         if plan is None:
-            if len(groups) > 1:
-                plan = _merge([self.exhaustive(g, left) for g in groups])
-            else:
-                plan = self._each_first(subset, left)
+            self._bounds[key] = floor
+        else:
             self._plans[key] = plan
         return plan
 
-    def _each_first(self, subset: int, left: Pool) -> Plan:
+    def _apart(self, groups: list[int], left: Pool, floor: int) -> Plan | None:
+        """Independent groups: the sum of their best plans, or None if that sum cannot
+        be above ``floor``."""
+        if floor < 0 or not self._cut:
+            plans = [self.best(group, left, -1) for group in groups]
+            return _merge([plan for plan in plans if plan is not None])
+        ceilings = [self.bound(g, self.subset(g).lines.state(left)) for g in groups]
+        others = sum(ceilings)
+        plans = []
+        for group, ceiling in zip(groups, ceilings, strict=True):
+            others -= ceiling
+            plan = self.best(group, left, floor - others)
+            if plan is None:
+                return None
+            floor -= plan[0]
+            plans.append(plan)
+        return _merge(plans)
+
+    def _each_first(
+        self, bits: int, subset: _Subset, left: Pool, floor: int, bound: int | None
+    ) -> Plan | None:
         """Each rule of one group first, the best order of the rest after it."""
         best: Plan | None = None
-        for rule in self.members(subset):
+        bar = floor
+        for rule in subset.members:
+            if bound is not None and bar >= bound:
+                break
             outcome = self.run(rule, left)
             saving = outcome[0] if outcome is not None else 0
-            rest = subset ^ rule.bit
-            tail = self.exhaustive(rest, self.cart.after(left, outcome)) if rest else (0, ())
+            rest = bits ^ rule.bit
+            tail = self.best(rest, _after(left, outcome), bar - saving)
             # strictly more: on equal savings the earlier order (by rank) stays
-            if best is None or saving + tail[0] > best[0]:
+            if tail is not None and saving + tail[0] > bar:
                 best = (saving + tail[0], ((rule, outcome), *tail[1]))
-        assert best is not None
+                bar = best[0]
         return best
 
-    def greedy(self, subset: int, left: Pool) -> Plan:
+    def greedy(self, bits: int, left: Pool) -> Plan:
         """Biggest saving next (equal savings: lower rank), until nothing applies."""
-        remaining = self.members(subset)
+        remaining = list(self.subset(bits).members)
         steps: list[Step] = []
         total = 0
         while remaining:
@@ -404,7 +683,7 @@ class _Search:
                 break
             steps.append(best)
             total += best[1][0]
-            left = self.cart.after(left, best[1])
+            left = _after(left, best[1])
             remaining.remove(best[0])
         steps += [(rule, None) for rule in remaining]
         return total, tuple(steps)
@@ -431,7 +710,7 @@ def choose(promotions: Sequence[ItemPromotion], lines: Sequence[CartLine]) -> li
     ordered = sorted(promotions, key=lambda p: (p.priority, p.id))
     rules = [_Rule(promo, rank, cart) for rank, promo in enumerate(ordered)]
     search = _Search(cart, rules)
-    live = [rule for rule in rules if search.run(rule, cart.start) is not None]
+    live = search.live = [rule for rule in rules if search.run(rule, cart.start) is not None]
     if not live:
         return []
     plans = []
