@@ -35,23 +35,28 @@ def allocate(amount: int, weights: Sequence[int], keys: Sequence[str]) -> list[i
     the largest remainders. Ties go to the larger weight, then to the smaller key, so
     the result depends on the keys (SKUs) and never on the order of the input.
     """
-    if len(weights) != len(keys):
+    count = len(weights)
+    if count != len(keys):
         raise ValueError("allocate needs one key per weight")
-    if amount < 0 or any(w < 0 for w in weights):
+    if amount < 0 or (count and min(weights) < 0):
         raise ValueError("allocate needs a non-negative amount and weights")
     total = sum(weights)
     if total == 0:
         if amount:
             raise ValueError(f"cannot allocate {amount} over zero weights")
-        return [0] * len(weights)
+        return [0] * count
     parts = [amount * w // total for w in weights]
     leftover = amount - sum(parts)
-    order = sorted(
-        range(len(weights)),
-        key=lambda i: (-(amount * weights[i] % total), -weights[i], keys[i]),
-    )
-    for i in order[:leftover]:
-        parts[i] += 1
+    if leftover:  # fewer than ``count``; pricing spreads most discounts over 1-5 lines
+
+        def rank(i: int) -> tuple[int, int, str]:
+            return -(amount * weights[i] % total), -weights[i], keys[i]
+
+        if leftover == 1:
+            parts[min(range(count), key=rank)] += 1
+        else:
+            for i in sorted(range(count), key=rank)[:leftover]:
+                parts[i] += 1
     return parts
 
 

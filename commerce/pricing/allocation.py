@@ -8,7 +8,7 @@ never exceed its line's amount, so no line goes below zero.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from commerce.money import allocate
@@ -25,19 +25,22 @@ def targets(line: CartLine, skus: Sequence[str], categories: Sequence[str]) -> b
     return line.sku in skus or any(c in categories for c in line.categories)
 
 
-@dataclass
+@dataclass(slots=True)
 class WorkingLine:
+    """A line being priced. ``key`` is ``line.key``, kept as a plain attribute: every
+    stage reads it, and ``CartLine.key`` is a property."""
+
     line: CartLine
     amount: int
     adjustments: list[Adjustment] = field(default_factory=list)
+    key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.key = self.line.key
 
     @classmethod
     def start(cls, line: CartLine) -> WorkingLine:
         return cls(line, 0 if line.is_gift else line.unit_price * line.quantity)
-
-    @property
-    def key(self) -> str:
-        return self.line.key
 
     def copy(self) -> WorkingLine:
         return WorkingLine(self.line, self.amount, list(self.adjustments))
@@ -54,14 +57,15 @@ def spread(
     source: AdjustmentSource,
     ref: str,
     name: str,
-    weights: Mapping[str, int] | None = None,
+    weights: Sequence[int] | None = None,
 ) -> int:
-    """Take ``amount`` off ``lines`` in proportion to ``weights`` (default: their
-    current amounts). Returns what was taken, which is less only if the lines are
-    worth less than ``amount``."""
-    weight_of = [weights[w.key] if weights is not None else w.amount for w in lines]
-    amount = min(amount, sum(weight_of))
-    shares = allocate(amount, weight_of, [w.key for w in lines])
+    """Take ``amount`` off ``lines`` in proportion to ``weights`` (one per line,
+    default: their current amounts). Returns what was taken, which is less only if
+    the lines are worth less than ``amount``."""
+    if weights is None:
+        weights = [w.amount for w in lines]
+    amount = min(amount, sum(weights))
+    shares = allocate(amount, weights, [w.key for w in lines])
     for line, share in zip(lines, shares, strict=True):
         if share:
             line.amount -= share

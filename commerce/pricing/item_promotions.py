@@ -740,8 +740,15 @@ def apply_item_promotions(
     for application in choose(promotions, [w.line for w in lines]):
         promo = application.promotion
         for amount, weights in application.parts:
-            targets_ = [by_key[k] for k in sorted(weights)]
-            spread(targets_, amount, AdjustmentSource.PROMOTION, promo.id, promo.name, weights)
+            keys = sorted(weights)
+            spread(
+                [by_key[k] for k in keys],
+                amount,
+                AdjustmentSource.PROMOTION,
+                promo.id,
+                promo.name,
+                [weights[k] for k in keys],
+            )
         applied.append(
             AppliedPromotion(promo.id, promo.name, PromotionStage.ITEM, application.saving)
         )
