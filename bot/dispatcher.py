@@ -80,7 +80,7 @@ class Dispatcher:
         if start.has_held and event.kind in CUSTOMER_WROTE:
             self._sender.release_held(conv.id, self._still_applies, conv)
         for item in pending:
-            self._sender.deliver_pending(item, conv)
+            self._sender.deliver_pending(item, conv, written_now=True)
 
     def _batches(self, ctx: InboundContext, replies: list) -> list[OutboundBatch]:
         batches: list[OutboundBatch] = []

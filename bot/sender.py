@@ -28,7 +28,7 @@ from bot.line_client import LineApiError
 from bot.line_render import render_line
 from bot.messenger_client import MessengerApiError
 from bot.messenger_render import render_messenger
-from bot.outbox import OutboundBatch, Outbox, PendingBatch
+from bot.outbox import Outbox, PendingBatch
 from bot.platforms import Platforms
 from commerce.services.conversation_service import ConversationService, ConversationView
 from flows.keys import KeyBuilder
@@ -82,18 +82,24 @@ class Sender:
             return "held"
         return self.deliver_pending(pending, conv)
 
-    def deliver_pending(self, pending: PendingBatch, conv: ConversationView | None = None
-                        ) -> str:
+    def deliver_pending(self, pending: PendingBatch, conv: ConversationView | None = None,
+                        *, written_now: bool = False) -> str:
         """Deliver a batch the caller holds as ``Outbox.add`` returned it or ``load``
         read it: the worker delivers the replies it has just written without reading
-        them back. Parts already sent (an earlier attempt) are skipped as ever."""
+        them back. Parts already sent (an earlier attempt) are skipped as ever.
+
+        ``written_now``: the caller wrote the batch in this turn, so nothing has
+        tried to deliver it yet. Only that first attempt may use the reply token
+        (and it need not look for parts already sent). Every later attempt pushes,
+        each part with its own retry key, because an earlier attempt may have
+        pushed that part already: only the same key lets LINE drop the repeat."""
         batch_id = pending.batch.batch_id
         if conv is None or conv.id != pending.batch.conversation_id:
             conv = self._conversations.get(pending.batch.conversation_id)
         try:
             for attempt in range(self._inline_attempts):
                 try:
-                    ids = self._send(conv, pending)
+                    ids = self._send(conv, pending, first=written_now and attempt == 0)
                     self._sent.submit(_Sent(batch_id, pending.row_ids, ids))
                     return "sent"
                 except Retry as retry:
@@ -137,24 +143,30 @@ class Sender:
 
     # -- channels -----------------------------------------------------------------
 
-    def _send(self, conv: ConversationView, pending: PendingBatch) -> list[str]:
+    def _send(self, conv: ConversationView, pending: PendingBatch, *, first: bool
+              ) -> list[str]:
+        """Send the parts not sent yet. ``first``: the batch's first attempt ever, so
+        no part is sent yet (no need to ask Redis) and the reply token is ours."""
+        done = set() if first else self._done_parts(pending.batch.batch_id)
         if conv.channel == "line":
-            return self._send_line(conv, pending)
-        return self._send_messenger(conv, pending)
+            return self._send_line(conv, pending, done, use_token=first)
+        return self._send_messenger(conv, pending, done)
 
-    def _send_line(self, conv: ConversationView, pending: PendingBatch) -> list[str]:
+    def _send_line(self, conv: ConversationView, pending: PendingBatch, done: set[int], *,
+                   use_token: bool) -> list[str]:
         channel = self._platforms.line_channel(conv.account)
         if channel is None:
             raise Undeliverable(f"LINE 帳號 {conv.account} 未設定")
         batch = pending.batch
         parts = render_line(batch.messages)
-        done, token_taken = self._progress_and_token(batch)
+        token = use_token and reply_token_usable(batch.reply_token, batch.reply_token_at,
+                                                 self._clock())
         ids: list[str] = []
         for index, part in enumerate(parts):
             if index in done:
                 continue
             result = None
-            if index == 0 and token_taken:
+            if index == 0 and token:
                 try:
                     result = channel.client.reply(batch.reply_token, part)
                 except LineApiError as exc:
@@ -176,7 +188,8 @@ class Sender:
             self._mark_part(batch.batch_id, index)
         return ids
 
-    def _send_messenger(self, conv: ConversationView, pending: PendingBatch) -> list[str]:
+    def _send_messenger(self, conv: ConversationView, pending: PendingBatch, done: set[int]
+                        ) -> list[str]:
         page = self._platforms.messenger_page(conv.account)
         if page is None:
             raise Undeliverable(f"Messenger 粉絲專頁 {conv.account} 未設定")
@@ -189,7 +202,6 @@ class Sender:
             raise Undeliverable(decision.reason)
         tag = "HUMAN_AGENT" if decision.route is MessengerRoute.HUMAN_AGENT else None
         messaging_type = "MESSAGE_TAG" if tag else "RESPONSE"
-        done = self._done_parts(batch.batch_id)
         ids: list[str] = []
         for index, part in enumerate(render_messenger(batch.messages)):
             if index in done:
@@ -219,19 +231,6 @@ class Sender:
             pipe.delete(self._progress_key(item.batch_id))
         pipe.hdel(self._attempts_key(), *(item.batch_id for item in sent))
         pipe.execute()
-
-    def _progress_and_token(self, batch: OutboundBatch) -> tuple[set[int], bool]:
-        """The parts already sent, and whether this attempt may use the reply token
-        (taken once, for part 0), read and claimed in one round trip. Claiming it
-        when part 0 is already done changes nothing: that part already used the
-        token or pushed because it could not."""
-        if not reply_token_usable(batch.reply_token, batch.reply_token_at, self._clock()):
-            return self._done_parts(batch.batch_id), False
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.smembers(self._progress_key(batch.batch_id))
-        pipe.set(self._keys.build("reply:used", batch.reply_token), 1, nx=True, ex=3600)
-        members, taken = pipe.execute()
-        return {int(x) for x in members}, bool(taken)
 
     def _progress_key(self, batch_id: str) -> str:
         return self._keys.build("outbox:parts", batch_id)

@@ -116,3 +116,25 @@ def test_a_returning_customers_turn_is_one_read_and_two_writes(quiet_shop):
         sql_event.remove(engine, "begin", on_begin)
     wait_until(lambda: len(texts(amy)) == 2, message="the second echo")
     assert begun == ["read", "write", "write"]
+
+
+def test_only_the_first_attempt_uses_the_reply_token_and_retries_push_with_one_key(quiet_shop):
+    """The reply fails, so part 0 is pushed; that push fails too and is retried. The
+    retry must not go back to the (still young) reply token: the first push may have
+    reached LINE, and only pushing again with the same retry key lets LINE drop it."""
+    from bot.sandbox import FaultRule
+
+    faults = quiet_shop.emulator.faults
+    faults.add(FaultRule(channel="line", endpoint="reply", status=500))
+    faults.add(FaultRule(channel="line", endpoint="push", status=503, retry_after=1))
+    worker = quiet_shop.container.chat.worker("t1", block_ms=10)
+    amy = quiet_shop.customer("Amy")
+    amy.says("在嗎")
+    assert worker.run_once() == 1
+    wait_until(lambda: texts(amy) == ["收到：在嗎"], message="one echo")
+    sent = [(c.endpoint, c.status) for c in quiet_shop.emulator.calls("line")
+            if c.endpoint in ("reply", "push")]
+    assert sent == [("reply", 500), ("push", 503), ("push", 200)]
+    keys = {c.retry_key for c in quiet_shop.emulator.calls("line", "push")}
+    assert len(keys) == 1 and None not in keys
+    assert rows(quiet_shop, amy)[-1] == ("out", "收到：在嗎", "sent")
