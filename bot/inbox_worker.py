@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 from collections.abc import Callable
 
@@ -22,65 +23,89 @@ import redis
 from bot.events import InboundEvent
 from bot.ingest import GROUP, Ingestor
 from commerce.identity import ConversationKey
-from flows.locks import LockTimeout, RedisConversationLocks, ms
+from flows.locks import Lease, LockTimeout, RedisConversationLocks, ms
 
 log = logging.getLogger("chatcart.worker")
 
-# Take the conversation lock (KEYS[1]) with the token ARGV[1] for ARGV[2] ms and, if
-# taken, look at the first event of the mailbox (KEYS[2]). An empty mailbox is
-# finished at once: the conversation (ARGV[3]) leaves the scheduled set (KEYS[3]), so
-# the next event ingested announces it again. Returns {0} when the lock is held by
-# another worker, {1} when it was taken and the mailbox is empty, {1, event} otherwise.
-_TAKE = """
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {0}
+# The Lua below shares two functions. take(): take the conversation's lock with our
+# token for a lease and look at the first event of its mailbox; an empty mailbox is
+# finished at once (the conversation leaves the scheduled set, so the next event
+# ingested announces it again; the lock is freed and the announcement acknowledged).
+# Returns {0} when another worker holds the lock, {1} when there was nothing to do,
+# {1, event} otherwise. finish(): free the lock if it still holds our token, and
+# acknowledge and delete the announcement.
+_FUNCTIONS = """
+local function finish(lock, token, ready, group, entry)
+  if redis.call('GET', lock) == token then
+    redis.call('DEL', lock)
+  end
+  redis.call('XACK', ready, group, entry)
+  redis.call('XDEL', ready, entry)
 end
-local first = redis.call('LINDEX', KEYS[2], 0)
-if first then
-  return {1, first}
+local function take(lock, mailbox, scheduled, token, lease, conv, ready, group, entry)
+  if not redis.call('SET', lock, token, 'NX', 'PX', lease) then
+    return {0}
+  end
+  local first = redis.call('LINDEX', mailbox, 0)
+  if first then
+    return {1, first}
+  end
+  redis.call('SREM', scheduled, conv)
+  finish(lock, token, ready, group, entry)
+  return {1}
 end
-redis.call('SREM', KEYS[3], ARGV[3])
-return {1}
+"""
+
+# take() for an announcement already read. KEYS: lock, mailbox, scheduled, ready.
+# ARGV: token, lease ms, conversation, group, announcement id.
+_TAKE = _FUNCTIONS + """
+return take(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], KEYS[4], ARGV[4], ARGV[5])
+"""
+
+# Read the next announcement without waiting and take() its conversation, in one
+# round trip. KEYS: ready, scheduled. ARGV: group, consumer, token, lease ms, and
+# the lock and mailbox key prefixes (a key is its prefix followed by the
+# conversation). Returns false when nothing is announced (the caller then waits on
+# the stream), else {announcement id, conversation, take()'s answer...}.
+_CLAIM = _FUNCTIONS + """
+local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1,
+                        'STREAMS', KEYS[1], '>')
+if not read then
+  return false
+end
+local entry = read[1][2][1]
+local conv = entry[2][2]
+local taken = take(ARGV[5] .. conv, ARGV[6] .. conv, KEYS[2], ARGV[3], ARGV[4], conv,
+                   KEYS[1], ARGV[1], entry[1])
+return {entry[1], conv, taken[1], taken[2]}
 """
 
 # After an event was handled: forget its failed attempts (ARGV[2], if any), take it
-# off the mailbox and return the next one, restarting the lease (KEYS[4], ours while
-# it holds our token ARGV[4]) for ARGV[5] ms. An empty mailbox is finished at once (the
-# conversation leaves the scheduled set) and nil comes back. With ARGV[3] == "last"
-# the batch limit was reached: the lease is restarted and the conversation is
-# announced again on the ready stream (KEYS[5]) so the rest of a long mailbox waits
-# behind other conversations; nil comes back.
-_NEXT = """
+# off the mailbox and return the next one, restarting our lease. When the mailbox
+# is empty, or with ARGV[3] == "last" (the batch limit: the conversation is
+# announced again so the rest of a long mailbox waits behind other
+# conversations), the conversation is finished in the same call: nil comes back.
+# KEYS: mailbox, scheduled, attempts, lock, ready. ARGV: conversation, event id,
+# last, token, lease ms, group, announcement id.
+_NEXT = _FUNCTIONS + """
 if ARGV[2] ~= '' then
   redis.call('HDEL', KEYS[3], ARGV[2])
 end
 redis.call('LPOP', KEYS[1])
-local following = false
 if ARGV[3] ~= 'last' then
-  following = redis.call('LINDEX', KEYS[1], 0)
-  if not following then
-    redis.call('SREM', KEYS[2], ARGV[1])
-    return false
+  local following = redis.call('LINDEX', KEYS[1], 0)
+  if following then
+    if redis.call('GET', KEYS[4]) == ARGV[4] then
+      redis.call('PEXPIRE', KEYS[4], ARGV[5])
+    end
+    return following
   end
-end
-if redis.call('GET', KEYS[4]) == ARGV[4] then
-  redis.call('PEXPIRE', KEYS[4], ARGV[5])
-end
-if ARGV[3] == 'last' then
+  redis.call('SREM', KEYS[2], ARGV[1])
+else
   redis.call('XADD', KEYS[5], '*', 'c', ARGV[1])
 end
-return following
-"""
-
-# The conversation is done: free its lock (KEYS[1]) if it still holds our token
-# ARGV[1], then acknowledge and delete the announcement ARGV[2] on the stream KEYS[2].
-_DONE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-end
-redis.call('XACK', KEYS[2], ARGV[3], ARGV[2])
-redis.call('XDEL', KEYS[2], ARGV[2])
-return 1
+finish(KEYS[4], ARGV[4], KEYS[5], ARGV[6], ARGV[7])
+return false
 """
 
 Handler = Callable[[InboundEvent], None]
@@ -112,14 +137,30 @@ class InboxWorker:
         self._max_batch = max_batch
         self._max_attempts = max_attempts
         self._lock_wait = lock_wait
-        self._lease_seconds = lease_seconds
+        self._lease = lease_seconds or locks.lease_seconds
+        self._lock_prefix = locks.name_prefix()
+        self._mailbox_prefix = self._keys.mailbox_prefix
+        self._claim = client.register_script(_CLAIM)
         self._take = client.register_script(_TAKE)
         self._next = client.register_script(_NEXT)
-        self._done = client.register_script(_DONE)
         ingestor.ensure_group()
 
     def run_once(self) -> int:
-        """Handle at most one announced conversation; returns events handled."""
+        """Handle at most one announced conversation; returns events handled.
+
+        Busy: one script reads an announcement and takes its conversation's lock
+        with the first event. Idle: a blocking read of the stream waits for the
+        next announcement, then an abandoned one is reclaimed if any."""
+        token = secrets.token_hex(16)
+        claimed = self._claim(keys=[self._keys.ready, self._keys.scheduled], args=[
+            GROUP, self.consumer, token, ms(self._lease), self._lock_prefix,
+            self._mailbox_prefix])
+        if claimed:
+            entry_id, conv, took = claimed[0], claimed[1].decode(), claimed[2]
+            if not took:  # another worker holds the lock: wait for it as below
+                return self._drain(entry_id, conv)
+            lease = Lease(self._locks, ConversationKey.parse(conv), token)
+            return self._run(entry_id, conv, lease, claimed[3] if len(claimed) > 3 else None)
         entries = self._redis.xreadgroup(
             GROUP, self.consumer, {self._keys.ready: ">"}, count=1, block=self._block_ms
         )
@@ -144,38 +185,42 @@ class InboxWorker:
         pipe.execute()
 
     def _drain(self, entry_id: bytes, conv: str) -> int:
-        """Handle the conversation's events in order under its lock. Redis is asked
-        once to take the lock and see the first event, once per event to move on
-        (which also restarts the lease), and once to free the lock and acknowledge."""
+        """Wait for the conversation's lock (taking it with the first event, one
+        script per try), then handle its events."""
         key = ConversationKey.parse(conv)
-        mailbox = self._keys.mailbox(conv)
-        lock = self._locks.name(key)
-        lease_seconds = self._lease_seconds or self._locks.lease_seconds
+        keys = [self._locks.name(key), self._keys.mailbox(conv), self._keys.scheduled,
+                self._keys.ready]
 
         def take(token: str, seconds: float) -> list | None:
-            taken = self._take(keys=[lock, mailbox, self._keys.scheduled],
-                               args=[token, ms(seconds), conv])
+            taken = self._take(keys=keys, args=[token, ms(seconds), conv, GROUP, entry_id])
             return taken if taken[0] else None
 
         try:
-            lease, taken = self._locks.wait_for(key, take, self._lock_wait, lease_seconds)
+            lease, taken = self._locks.wait_for(key, take, self._lock_wait, self._lease)
         except LockTimeout:
             log.warning("conversation busy; leaving it for later", extra={"conversation": conv})
             return 0
-        raw = taken[1] if len(taken) > 1 else None
+        return self._run(entry_id, conv, lease, taken[1] if len(taken) > 1 else None)
+
+    def _run(self, entry_id: bytes, conv: str, lease: Lease, raw: bytes | None) -> int:
+        """Handle the conversation's events in order, starting with ``raw``, under
+        ``lease``. Each step is one script: it takes the handled event off, restarts
+        the lease and returns the next event, or finishes the conversation (frees
+        the lock, acknowledges the announcement). ``raw`` None: already finished."""
         handled = 0
-        keys = [mailbox, self._keys.scheduled, self._keys.attempts, lock, self._keys.ready]
+        keys = [self._keys.mailbox(conv), self._keys.scheduled, self._keys.attempts,
+                self._locks.name(lease.key), self._keys.ready]
         try:
             while raw is not None:
                 cleared = self._handle_one(raw)
                 handled += 1
                 last = handled >= self._max_batch
                 raw = self._next(keys=keys, args=[conv, cleared, "last" if last else "",
-                                                  lease.token, ms(lease_seconds)])
+                                                  lease.token, ms(self._lease), GROUP,
+                                                  entry_id])
         except BaseException:
             lease.release()  # the announcement stays pending: reclaimed after claim_idle
             raise
-        self._done(keys=[lock, self._keys.ready], args=[lease.token, entry_id, GROUP])
         return handled
 
     def _handle_one(self, raw: bytes) -> str:

@@ -68,6 +68,15 @@ class InboxKeys:
     def mailbox(self, conversation: str) -> str:
         return self.builder.build("inbound:mailbox", conversation)
 
+    @property
+    def mailbox_prefix(self) -> str:
+        """What every mailbox key starts with: ``mailbox(c) == mailbox_prefix + c``,
+        for a script that learns the conversation inside Redis."""
+        prefix = self.builder.build("inbound:mailbox") + ":"
+        if self.mailbox("line:main:probe") != prefix + "line:main:probe":
+            raise RuntimeError("KeyBuilder no longer spells mailbox keys as <prefix><c>")
+        return prefix
+
 
 class Ingestor:
     def __init__(self, client: redis.Redis, keys: KeyBuilder,

@@ -157,6 +157,15 @@ class RedisConversationLocks(ConversationLocks):
         (only when the value is its token) together with other work in one round trip."""
         return self._keys.build(LOCK_KIND, key)
 
+    def name_prefix(self) -> str:
+        """What every lock's key starts with: ``name(key) == name_prefix() +
+        key.as_str()``, for a script that learns the conversation inside Redis."""
+        prefix = self._keys.build(LOCK_KIND) + ":"
+        probe = ConversationKey.parse("line:main:probe")
+        if self.name(probe) != prefix + probe.as_str():
+            raise RuntimeError("KeyBuilder no longer spells lock keys as <prefix><conversation>")
+        return prefix
+
     def _try(self, key: ConversationKey, token: str, lease: float) -> bool:
         return bool(self._redis.set(self.name(key), token, nx=True, px=ms(lease)))
 

@@ -177,7 +177,7 @@ def test_each_event_restarts_the_lease_so_a_slow_drain_keeps_the_lock(parts):
     assert client.get(lock) is None
 
 
-def test_a_drained_conversation_costs_three_round_trips_and_one_per_further_event(parts):
+def test_a_conversation_costs_one_round_trip_and_one_per_event(parts):
     client, _keys, ingestor, _locks = parts
     calls: list[str] = []
     plain = client.execute_command
@@ -190,5 +190,37 @@ def test_a_drained_conversation_costs_three_round_trips_and_one_per_further_even
     ingestor.ingest([event("U1", n) for n in range(4)])
     client.execute_command = counting
     assert worker.run_once() == 4
-    # read the announcement, take the lock with the first event, 4 x move on, release + ack
-    assert len(calls) == 1 + 1 + 4 + 1, calls
+    # read the announcement and take the lock with the first event; then per event,
+    # move on (the last one also frees the lock and acknowledges the announcement)
+    assert len(calls) == 1 + 4, calls
+
+
+def test_a_conversation_locked_when_announced_is_handled_once_the_lock_frees(parts):
+    client, _keys, ingestor, locks = parts
+    seen: list[str] = []
+    worker = make_worker(parts, lambda e: seen.append(e.text), lock_wait=5)
+    ingestor.ingest([event("U1", 0), event("U1", 1)])
+    lease = locks.acquire(event("U1", 0).conversation)
+    timer = threading.Timer(0.2, lease.release)
+    timer.start()
+    try:
+        assert worker.run_once() == 2
+    finally:
+        timer.cancel()
+    assert seen == ["0", "1"]
+    assert client.xlen(ingestor.keys.ready) == 0
+    assert client.xpending(ingestor.keys.ready, "workers")["pending"] == 0
+
+
+def test_an_announcement_made_while_the_worker_waits_is_taken_by_the_blocking_read(parts):
+    _client, _keys, ingestor, _locks = parts
+    seen: list[str] = []
+    worker = make_worker(parts, lambda e: seen.append(e.text))
+    worker._block_ms = 2000
+    timer = threading.Timer(0.2, lambda: ingestor.ingest([event("U1", 0)]))
+    timer.start()
+    try:
+        assert worker.run_once() == 1
+    finally:
+        timer.cancel()
+    assert seen == ["0"]
