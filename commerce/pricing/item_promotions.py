@@ -242,7 +242,8 @@ def _ceiling(
     if isinstance(promotion, AnyNForPrice):
         cost = min(tier.price // tier.quantity for tier in promotion.tiers)
         for i in orders[0]:
-            weights[i] = max(0, prices[i] - cost)
+            if prices[i] > cost:
+                weights[i] = prices[i] - cost
     elif isinstance(promotion, BuyXGetY):
         buy, get = promotion.buy_quantity, promotion.get_quantity
         if set(orders[0]) == set(orders[1]):
@@ -254,7 +255,8 @@ def _ceiling(
     else:
         half = promotion.set_price // 2
         for i in {*orders[0], *orders[1]}:
-            weights[i] = max(0, prices[i] - half)
+            if prices[i] > half:
+                weights[i] = prices[i] - half
     return weights
 
 
@@ -519,7 +521,7 @@ class _Search:
         self.rules = {rule.bit: rule for rule in rules}
         self._subsets: dict[int, _Subset] = {}
         self._lines: dict[int, _Lines] = {}
-        self.live: list[_Rule] = []
+        self._group: list[_Rule] = []
         self._ceiling: list[int] | None = None
         self._cut = False
         self._plans: dict[tuple[int, State], Plan] = {}
@@ -574,25 +576,26 @@ class _Search:
         return sum(map(mul, state, self.ceiling(self.subset(bits))))
 
     def ceiling(self, subset: _Subset) -> State:
-        """For each line of ``subset``, the largest ceiling any live rule has for it.
-
-        A rule's ceiling for a line it does not cover is 0, and the rules covering a
-        line all belong to its group, so on a group's lines this is the largest
-        ceiling in the group: a looser bound than the largest in ``subset`` alone,
-        but one list per quote instead of one per set of rules, and it cuts about as
-        many branches. Worked out when a branch is first worth cutting."""
+        """For each line of ``subset``, the largest ceiling a rule of the group being
+        searched has for it: a looser bound than the largest in ``subset`` alone, but
+        one list per group instead of one per set of rules, and it cuts about as many
+        branches. (The lines of one group are covered by no rule of another.)"""
         lines = subset.lines
         if lines.ceiling is None:
             if self._ceiling is None:
-                ceilings = [rule.ceiling(self.cart.prices) for rule in self.live]
-                self._ceiling = [max(c) for c in zip(*ceilings, strict=True)]
+                ceilings = [rule.ceiling(self.cart.prices) for rule in self._group]
+                self._ceiling = list(map(max, *ceilings)) if len(ceilings) > 1 else ceilings[0]
             lines.ceiling = lines.state(self._ceiling)
         return lines.ceiling
 
     def exhaustive(self, bits: int, left: Pool) -> Plan:
         """The first order (by rank) of ``bits`` with the largest total saving."""
         self._cut = bits.bit_count() >= _CUT_FROM
-        plan = self.best(bits, left, -1)
+        self._group, self._ceiling = self.subset(bits).members, None
+        # The greedy pass is one of the orders, so the best saves at least as much;
+        # starting just below it cuts the first branches too.
+        floor = self.greedy(bits, left)[0] - 1 if self._cut else -1
+        plan = self.best(bits, left, floor)
         assert plan is not None
         return plan
 
@@ -710,7 +713,7 @@ def choose(promotions: Sequence[ItemPromotion], lines: Sequence[CartLine]) -> li
     ordered = sorted(promotions, key=lambda p: (p.priority, p.id))
     rules = [_Rule(promo, rank, cart) for rank, promo in enumerate(ordered)]
     search = _Search(cart, rules)
-    live = search.live = [rule for rule in rules if search.run(rule, cart.start) is not None]
+    live = [rule for rule in rules if search.run(rule, cart.start) is not None]
     if not live:
         return []
     plans = []
