@@ -477,8 +477,8 @@ _UNKNOWN = object()
 
 class _Lines:
     """Some lines of the cart: ``state`` reads their free units, and ``ceiling`` (made
-    when first needed) is, for each of them, the largest ceiling of any rule searched
-    (see ``_Search.ceiling``)."""
+    when first needed) is, for each of them, the largest ceiling of a rule of the
+    group being searched (see ``_Search.ceiling``)."""
 
     __slots__ = ("lines", "state", "ceiling")
 
