@@ -134,7 +134,7 @@ def _measure(args: argparse.Namespace, counts: _Counts, procs: Processes, work: 
         profiler = None
         if args.profile and rep == args.reps - 1:
             import cProfile
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time)  # CPU time, not waiting
             profiler.enable()
         r0, s0, c0 = counts.snapshot()
         cpu0, wall0 = time.process_time(), time.perf_counter()
