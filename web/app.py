@@ -16,6 +16,7 @@ from web.bootstrap import Container
 from web.demo_shop.blueprint import bp as demo_shop_bp
 from web.logging_setup import request_id_var
 from web.order_pages.blueprint import bp as order_pages_bp
+from web.webhook_front import WebhookFront
 from web.widget.blueprint import bp as widget_bp
 
 log = logging.getLogger("chatcart.http")
@@ -57,6 +58,7 @@ def create_app(container: Container) -> Flask:
     )
     app.json.ensure_ascii = False
     app.session_interface = _CookieSessions()
+    app.wsgi_app = WebhookFront(app.wsgi_app, container)  # type: ignore[method-assign]
     if container.env.trusted_proxies:
         # Behind a reverse proxy: take the client address and scheme from the
         # proxy's headers, so rate limits and absolute links see the real ones.

@@ -4,6 +4,10 @@ A request is checked in this order, each failure answered before any further
 work: size (413), signature over the raw bytes (LINE 400, Messenger 403), JSON
 shape (400). Only verified, parsed events are appended to Redis; the 200 goes out
 once they are durable, well inside LINE's 2 s and Messenger's 5 s.
+
+A LINE webhook that is simply stored is answered before Flask by
+``web/webhook_front.py`` with the same functions; the routes here answer every
+other case (refusals, unknown accounts, Messenger) exactly as written below.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ def _container() -> Container:
 
 
 @lru_cache(maxsize=64)
-def _line_webhook(secret: str, account: str) -> LineWebhook:
+def line_parser(secret: str, account: str) -> LineWebhook:
     """One parser per LINE channel, shared by every request and thread (it keeps no
     per-request state). Keyed by the secret too, so a changed secret takes effect."""
     return LineWebhook(secret, account)
@@ -73,7 +77,7 @@ def line(account: str) -> Response:
         abort(404)
     body = _raw_body()
     try:
-        events = _line_webhook(channel.secret, account).parse(
+        events = line_parser(channel.secret, account).parse(
             body, request.headers.get("X-Line-Signature"))
     except InvalidSignature:
         log.warning("LINE webhook with a missing or bad signature refused",

@@ -1,0 +1,101 @@
+"""The LINE webhook's usual case answered in front of Flask.
+
+Webhooks are most of what the web process serves, they come in bursts (a
+live-stream sale), and LINE waits for the answer. Flask's request machinery
+(request and app contexts, routing, hooks, the session, the response object)
+costs about as much CPU as everything the webhook itself does (measured with
+``benchmarks/ingest_micro.py``). So a signed LINE webhook for a configured
+account, of an acceptable size, whose events were stored, is answered here: the
+same checks and the same storing as ``web/webhooks.py`` (the same functions do
+both), the same ``OK``, the same ``X-Request-Id`` header and access-log line.
+
+Everything else goes to Flask untouched, refusals included: a wrong signature, a
+malformed body, an unknown account, a body without a length or over the limit, a
+Redis error. The body already read is handed on with the request, so Flask's
+route answers those exactly as before, with its messages and warnings; this
+module writes no refusal of its own.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import redis
+
+from bot.events import WebhookError
+from web.logging_setup import request_id_var
+from web.webhooks import MAX_WEBHOOK_BYTES, line_parser
+
+if TYPE_CHECKING:
+    from web.bootstrap import Container
+
+log = logging.getLogger("chatcart.http")
+
+LINE_PATH = "/webhooks/line"
+_OK_HEADERS = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "2")]
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class WebhookFront:
+    """WSGI middleware: answers stored LINE webhooks, hands every other request on."""
+
+    def __init__(self, app: WsgiApp, container: Container) -> None:
+        self._app = app
+        self._container = container
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") != "POST" or not path.startswith(LINE_PATH):
+            return self._app(environ, start_response)
+        account = _account(path)
+        channel = self._container.platforms.line_channel(account) if account else None
+        length = _length(environ)
+        if channel is None or length is None or length > MAX_WEBHOOK_BYTES:
+            return self._app(environ, start_response)
+        started = time.perf_counter()
+        body = environ["wsgi.input"].read(length)
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        rid = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() \
+            else secrets.token_hex(8)
+        token = request_id_var.set(rid)
+        try:
+            try:
+                events = line_parser(channel.secret, account).parse(
+                    body, environ.get("HTTP_X_LINE_SIGNATURE"))
+                self._container.ingestor.ingest(events)
+            except (WebhookError, redis.RedisError):
+                # Flask's route gives the refusal, its warning and its log line.
+                environ["wsgi.input"] = io.BytesIO(body)
+                environ["HTTP_X_REQUEST_ID"] = rid
+                return self._app(environ, start_response)
+            start_response("200 OK", [*_OK_HEADERS, ("X-Request-Id", rid)])
+            log.info("POST %s 200", path,
+                     extra={"ms": round((time.perf_counter() - started) * 1000, 1)})
+            return [b"OK"]
+        finally:
+            request_id_var.reset(token)
+
+
+def _account(path: str) -> str | None:
+    """``main`` for ``/webhooks/line``, the name for ``/webhooks/line/<name>``, else None."""
+    rest = path[len(LINE_PATH):]
+    if not rest:
+        return "main"
+    if rest.startswith("/") and len(rest) > 1 and "/" not in rest[1:]:
+        return rest[1:]
+    return None
+
+
+def _length(environ: dict[str, Any]) -> int | None:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+    return length if length >= 0 else None
