@@ -66,7 +66,7 @@ class Dispatcher:
         media_id, media_error = None, None
         if event.kind is EventKind.IMAGE and event.media is not None:
             media_id, media_error = self._fetch_media(event)
-        ctx = InboundContext(event, conv, None, media_id, media_error)
+        ctx = InboundContext(event, conv, media_id, media_error)
         try:
             batches = self._batches(ctx, self.router.route(ctx))
         except Exception:

@@ -13,12 +13,11 @@ from commerce.services.conversation_service import ConversationView
 
 @dataclass(frozen=True)
 class InboundContext:
-    """``message_id`` is the recorded inbound message when the caller recorded it
-    first; the dispatcher records it together with the replies, so it gives None."""
+    """What a router sees of one event. The event is not in SQL yet: the dispatcher
+    writes it together with the replies the router returns."""
 
     event: InboundEvent
     conversation: ConversationView
-    message_id: int | None
     media_id: int | None = None
     media_error: str | None = None
 

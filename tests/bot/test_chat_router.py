@@ -53,9 +53,9 @@ class Chat:
         conv = conversations.ensure(key, user.title())
         event = InboundEvent(channel=key.channel, account=key.account, user_id=user, kind=kind,
                              event_id=f"e{next(_ids)}", timestamp=self.clock.now(), **fields)
-        record = conversations.record_inbound(conv.id, event_id=event.event_id,
-                                              kind=kind.value, at=event.timestamp)
-        ctx = InboundContext(event, conversations.get(conv.id), record.message_id)
+        conversations.record_inbound(conv.id, event_id=event.event_id,
+                                     kind=kind.value, at=event.timestamp)
+        ctx = InboundContext(event, conversations.get(conv.id))
         return self.router.route(ctx)
 
     def says(self, user: str, text: str, channel: str = "line") -> list[Reply]:
@@ -76,10 +76,9 @@ class Chat:
         event = InboundEvent(channel=key.channel, account=key.account, user_id=user,
                              kind=EventKind.IMAGE, event_id=f"e{next(_ids)}",
                              timestamp=self.clock.now())
-        record = conversations.record_inbound(conv.id, event_id=event.event_id, kind="image",
-                                              at=event.timestamp)
-        ctx = InboundContext(event, conversations.get(conv.id), record.message_id, media_id,
-                             error)
+        conversations.record_inbound(conv.id, event_id=event.event_id, kind="image",
+                                     at=event.timestamp)
+        ctx = InboundContext(event, conversations.get(conv.id), media_id, error)
         return self.router.route(ctx)
 
 
