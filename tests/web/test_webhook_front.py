@@ -95,3 +95,15 @@ def test_other_requests_pass_through(app):
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert app.flask_requests == [("GET", "/healthz")]
+
+
+def test_an_unexpected_error_in_front_is_left_to_flask(app, container, monkeypatch):
+    from bot.line_adapter import LineWebhook
+
+    def broken(self, body, signature):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(LineWebhook, "parse", broken)
+    response = post_line(app.test_client(), container, line_body())
+    assert response.status_code == 500
+    assert app.flask_requests == [("POST", "/webhooks/line")]
