@@ -98,3 +98,6 @@ def setup_logging(level: str = "INFO", *, json_lines: bool | None = None) -> Non
     logging.logMultiprocessing = False
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # transitions logs every callback it runs (several lines per chat message, with
+    # function reprs); the flow engine logs one line per transition instead.
+    logging.getLogger("transitions").setLevel(logging.WARNING)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import enum
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -29,6 +30,8 @@ from flows.engine.machine import CompiledFlow, FlowModel, FlowRegistry
 from flows.snapshots import Snapshot, SnapshotStore
 
 START_TRIGGER = "start"
+
+log = logging.getLogger("chatcart.flows")
 
 
 class Outcome(str, enum.Enum):
@@ -264,6 +267,9 @@ class FlowEngine:
         definition = compiled.definition
         spec = definition.state(state)
         expected = before.version if before else 0
+        log.info("flow %s: %s -> %s", definition.name,
+                 before.state if before else "(start)", state,
+                 extra={"conversation": key.as_str(), "trigger": context.trigger})
         done = FlowResult(
             outcome,
             definition.name,

@@ -5,6 +5,7 @@ Most tests run twice: on the memory store and on a real Redis store.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -573,3 +574,31 @@ def test_before_save_is_not_called_when_nothing_is_written(engine: FlowEngine) -
     assert calls == []
     ended = engine.handle(ALICE, "cancel", before_save=calls.append)
     assert calls == [ended] and ended.ended
+
+
+def test_each_committed_transition_is_one_log_line_and_transitions_own_are_quiet(
+    engine: FlowEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    from web.logging_setup import setup_logging
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, logging.getLogger("transitions").level)
+    switches = {name: getattr(logging, name) for name in (
+        "_srcfile", "logThreads", "logProcesses", "logMultiprocessing")}
+    setup_logging(json_lines=True)
+    root.addHandler(caplog.handler)
+    try:
+        engine.start(ALICE, "order_confirmation", {"order": "A-1"})
+        engine.handle(ALICE, "confirm")
+    finally:
+        root.handlers[:], level, transitions_level = saved
+        root.setLevel(level)
+        for name, value in switches.items():
+            setattr(logging, name, value)
+        logging.getLogger("transitions").setLevel(transitions_level)
+    lines = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert [r.getMessage() for r in lines] == [
+        "flow order_confirmation: (start) -> awaiting_confirmation",
+        "flow order_confirmation: awaiting_confirmation -> awaiting_payment",
+    ]
+    assert lines[1].conversation == ALICE.as_str() and lines[1].trigger == "confirm"
