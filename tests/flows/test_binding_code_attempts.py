@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -17,6 +16,7 @@ from flows.binding_codes import ISSUE_KIND, BindingCodeRegistry, CodeAttempt, Co
 from flows.keys import KeyBuilder
 from flows.rate_limits import AttemptLimiter, FailureLimit
 from flows.redis_client import make_redis
+from tests.support.clock import FakeClock
 
 SECRET = b"test-secret-0123456789abcdef"
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
@@ -26,24 +26,10 @@ DETAILS = "binding:issue-details"
 LOCKOUT = timedelta(minutes=15)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    c = make_redis(redis_url)
-    yield c
-    c.close()
-
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -22,30 +21,16 @@ from flows.binding_codes import (
     normalize_code,
 )
 from flows.keys import KeyBuilder
-from flows.redis_client import make_redis
+from tests.support.clock import FakeClock
 
 SECRET = b"test-secret-0123456789abcdef"
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    c = make_redis(redis_url)
-    yield c
-    c.close()
-
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 @pytest.fixture

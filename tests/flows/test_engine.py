@@ -33,21 +33,12 @@ from flows.engine import (
 from flows.keys import KeyBuilder
 from flows.redis_client import make_redis
 from flows.snapshots import MemorySnapshotStore, RedisSnapshotStore, Snapshot, SnapshotStore
+from tests.support.clock import FakeClock
 
 ALICE = ConversationKey(Channel.LINE, "shop", "Ualice")
 BOB = ConversationKey(Channel.MESSENGER, "page", "bob")
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class Shop:
@@ -150,7 +141,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[SnapshotStore]:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
@@ -13,7 +13,7 @@ import redis
 from commerce.identity import Channel, ConversationKey
 from flows.keys import KeyBuilder
 from flows.rate_limits import AttemptLimiter, FailureLimit, RateDecision, RateLimit, RateLimiter
-from flows.redis_client import make_redis
+from tests.support.clock import FakeClock
 
 T0 = datetime(2026, 7, 1, 3, 0, tzinfo=timezone.utc)
 ALICE = ConversationKey(Channel.LINE, "shop", "Ualice")
@@ -21,27 +21,10 @@ BOB = ConversationKey(Channel.LINE, "shop", "Ubob")
 R = TypeVar("R")
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    c = make_redis(redis_url)
-    yield c
-    c.close()
-
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 @pytest.fixture
