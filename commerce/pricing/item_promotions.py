@@ -338,6 +338,27 @@ def _first_units(order: tuple[int, ...], left: Pool, count: int) -> Taken:
     return taken
 
 
+def _take_along(order: tuple[int, ...], pos: int, work: Pool, need: int, used: Taken
+                ) -> tuple[int, int]:
+    """Take ``need`` free units out of ``work`` along ``order`` from the cursor ``pos``
+    on, adding them to ``used``. Returns what could not be taken (0 when all was) and
+    the cursor: the first line that may still have free units."""
+    end = len(order)
+    while pos < end:
+        i = order[pos]
+        n = work[i]
+        if n:
+            if n >= need:
+                work[i] = n - need
+                used.append((i, need))
+                return 0, pos
+            work[i] = 0
+            used.append((i, n))
+            need -= n
+        pos += 1
+    return need, pos
+
+
 def _buy_x_get_y(
     promo: BuyXGetY, buy_order: tuple[int, ...], get_order: tuple[int, ...], prices: list[int]
 ) -> Runner:
@@ -353,7 +374,6 @@ def _buy_x_get_y(
     """
     limit = promo.per_order_limit
     buy, get, percent = promo.buy_quantity, promo.get_quantity, promo.percent_off
-    buy_end, get_end = len(buy_order), len(get_order)
     units = _reader(buy_order) if set(buy_order) == set(get_order) else None
 
     def run(left: Pool) -> Outcome | None:
@@ -378,36 +398,10 @@ def _buy_x_get_y(
         value = rounds = b = g = 0
         while limit is None or rounds < limit:
             mark = len(used)
-            need = buy
-            while b < buy_end:
-                i = buy_order[b]
-                n = work[i]
-                if n:
-                    if n >= need:
-                        work[i] = n - need
-                        used.append((i, need))
-                        need = 0
-                        break
-                    work[i] = 0
-                    used.append((i, n))
-                    need -= n
-                b += 1
+            need, b = _take_along(buy_order, b, work, buy, used)
             free = len(used)
             if not need:
-                need = get
-                while g < get_end:
-                    i = get_order[g]
-                    n = work[i]
-                    if n:
-                        if n >= need:
-                            work[i] = n - need
-                            used.append((i, need))
-                            need = 0
-                            break
-                        work[i] = 0
-                        used.append((i, n))
-                        need -= n
-                    g += 1
+                need, g = _take_along(get_order, g, work, get, used)
             if need:  # the round cannot be filled: what it took goes back
                 for i, n in used[mark:]:
                     work[i] += n
