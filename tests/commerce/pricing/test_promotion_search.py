@@ -190,45 +190,58 @@ def _named(products: dict, prefix: str) -> dict:
     }
 
 
-common = {"priority": st.integers(0, 2), "per_order_limit": st.none() | st.integers(1, 3)}
-any_n = st.tuples(
-    st.fixed_dictionaries(
-        {
-            "type": st.just("any_n_for_price"),
-            "repeat": st.booleans(),
-            "tiers": st.lists(
-                st.fixed_dictionaries(
-                    {"quantity": st.integers(1, 4), "price": st.integers(0, 900)}
+def promotion_strategy(products: st.SearchStrategy[dict], common: dict, *, price_max: int,
+                       buy_max: int, percents: list[int],
+                       get_products: st.SearchStrategy[dict],
+                       set_price_max: int) -> st.SearchStrategy[dict]:
+    """One item promotion of any kind: "any N for P", buy X get Y (the free units
+    from ``get_products``, ``{}`` meaning the same products) or an A+B combo."""
+    any_n = st.tuples(
+        st.fixed_dictionaries(
+            {
+                "type": st.just("any_n_for_price"),
+                "repeat": st.booleans(),
+                "tiers": st.lists(
+                    st.fixed_dictionaries(
+                        {"quantity": st.integers(1, 4), "price": st.integers(0, price_max)}
+                    ),
+                    min_size=1,
+                    max_size=3,
+                    unique_by=lambda t: t["quantity"],
                 ),
-                min_size=1,
-                max_size=3,
-                unique_by=lambda t: t["quantity"],
-            ),
-            **common,
-        }
-    ),
-    products,
-).map(lambda t: t[0] | t[1])
-bxgy = st.tuples(
-    st.fixed_dictionaries(
-        {
-            "type": st.just("buy_x_get_y"),
-            "buy_quantity": st.integers(1, 3),
-            "get_quantity": st.integers(1, 2),
-            "percent_off": st.sampled_from([1, 30, 50, 100]),
-            **common,
-        }
-    ),
-    products,
-    st.one_of(st.just({}), products.map(lambda p: _named(p, "get_"))),
-).map(lambda t: t[0] | t[1] | t[2])
-combo = st.tuples(
-    st.fixed_dictionaries(
-        {"type": st.just("combo"), "set_price": st.integers(0, 700), **common}
-    ),
-    products.map(lambda p: _named(p, "a_")),
-    products.map(lambda p: _named(p, "b_")),
-).map(lambda t: t[0] | t[1] | t[2])
+                **common,
+            }
+        ),
+        products,
+    ).map(lambda t: t[0] | t[1])
+    bxgy = st.tuples(
+        st.fixed_dictionaries(
+            {
+                "type": st.just("buy_x_get_y"),
+                "buy_quantity": st.integers(1, buy_max),
+                "get_quantity": st.integers(1, 2),
+                "percent_off": st.sampled_from(percents),
+                **common,
+            }
+        ),
+        products,
+        get_products,
+    ).map(lambda t: t[0] | t[1] | t[2])
+    combo = st.tuples(
+        st.fixed_dictionaries(
+            {"type": st.just("combo"), "set_price": st.integers(0, set_price_max), **common}
+        ),
+        products.map(lambda p: _named(p, "a_")),
+        products.map(lambda p: _named(p, "b_")),
+    ).map(lambda t: t[0] | t[1] | t[2])
+    return st.one_of(any_n, bxgy, combo)
+
+
+common = {"priority": st.integers(0, 2), "per_order_limit": st.none() | st.integers(1, 3)}
+any_promotion = promotion_strategy(
+    products, common, price_max=900, buy_max=3, percents=[1, 30, 50, 100],
+    get_products=st.one_of(st.just({}), products.map(lambda p: _named(p, "get_"))),
+    set_price_max=700)
 
 
 def _rules(promotions: list[dict], ids: list[int]) -> PricingRules:
@@ -239,7 +252,7 @@ def _rules(promotions: list[dict], ids: list[int]) -> PricingRules:
 def item_promotion_sets(max_size: int, min_size: int = 0) -> st.SearchStrategy[PricingRules]:
     """Promotions with shuffled ids, so (priority, id) order is not the drawing order."""
     return st.lists(
-        st.one_of(any_n, bxgy, combo), min_size=min_size, max_size=max_size
+        any_promotion, min_size=min_size, max_size=max_size
     ).flatmap(lambda ps: st.permutations(range(len(ps))).map(lambda ids: _rules(ps, ids)))
 
 
@@ -278,44 +291,13 @@ broad_products = st.one_of(
     ),
 )
 tangled_common = {"priority": st.integers(0, 1), "per_order_limit": st.none() | st.integers(1, 2)}
-tangled_any_n = st.tuples(
-    st.fixed_dictionaries(
-        {
-            "type": st.just("any_n_for_price"),
-            "repeat": st.booleans(),
-            "tiers": st.lists(
-                st.fixed_dictionaries({"quantity": st.integers(1, 4), "price": st.integers(0, 8)}),
-                min_size=1,
-                max_size=3,
-                unique_by=lambda t: t["quantity"],
-            ),
-            **tangled_common,
-        }
-    ),
-    broad_products,
-).map(lambda t: t[0] | t[1])
-tangled_bxgy = st.tuples(
-    st.fixed_dictionaries(
-        {
-            "type": st.just("buy_x_get_y"),
-            "buy_quantity": st.integers(1, 2),
-            "get_quantity": st.integers(1, 2),
-            "percent_off": st.sampled_from([50, 100, 100]),
-            **tangled_common,
-        }
-    ),
-    broad_products,
-    st.one_of(st.just({}), st.just({}), broad_products.map(lambda p: _named(p, "get_"))),
-).map(lambda t: t[0] | t[1] | t[2])
-tangled_combo = st.tuples(
-    st.fixed_dictionaries(
-        {"type": st.just("combo"), "set_price": st.integers(0, 6), **tangled_common}
-    ),
-    broad_products.map(lambda p: _named(p, "a_")),
-    broad_products.map(lambda p: _named(p, "b_")),
-).map(lambda t: t[0] | t[1] | t[2])
+tangled_promotion = promotion_strategy(
+    broad_products, tangled_common, price_max=8, buy_max=2, percents=[50, 100, 100],
+    get_products=st.one_of(st.just({}), st.just({}),
+                           broad_products.map(lambda p: _named(p, "get_"))),
+    set_price_max=6)
 tangled_sets = st.lists(
-    st.one_of(tangled_any_n, tangled_bxgy, tangled_combo), min_size=5, max_size=EXHAUSTIVE_LIMIT
+    tangled_promotion, min_size=5, max_size=EXHAUSTIVE_LIMIT
 ).flatmap(lambda ps: st.permutations(range(len(ps))).map(lambda ids: _rules(ps, ids)))
 tangled_carts = st.lists(
     st.builds(
