@@ -23,7 +23,7 @@ import redis
 from bot.events import InboundEvent
 from bot.ingest import GROUP, Ingestor
 from commerce.identity import ConversationKey
-from flows.locks import Lease, LockTimeout, RedisConversationLocks, ms
+from flows.locks import LOCK_LUA, Lease, LockTimeout, RedisConversationLocks, ms
 
 log = logging.getLogger("chatcart.worker")
 
@@ -34,16 +34,14 @@ log = logging.getLogger("chatcart.worker")
 # Returns {0} when another worker holds the lock, {1} when there was nothing to do,
 # {1, event} otherwise. finish(): free the lock if it still holds our token, and
 # acknowledge and delete the announcement.
-_FUNCTIONS = """
+_FUNCTIONS = LOCK_LUA + """
 local function finish(lock, token, ready, group, entry)
-  if redis.call('GET', lock) == token then
-    redis.call('DEL', lock)
-  end
+  lock_free(lock, token)
   redis.call('XACK', ready, group, entry)
   redis.call('XDEL', ready, entry)
 end
 local function take(lock, mailbox, scheduled, token, lease, conv, ready, group, entry)
-  if not redis.call('SET', lock, token, 'NX', 'PX', lease) then
+  if not lock_take(lock, token, lease) then
     return {0}
   end
   local first = redis.call('LINDEX', mailbox, 0)
@@ -95,9 +93,7 @@ redis.call('LPOP', KEYS[1])
 if ARGV[3] ~= 'last' then
   local following = redis.call('LINDEX', KEYS[1], 0)
   if following then
-    if redis.call('GET', KEYS[4]) == ARGV[4] then
-      redis.call('PEXPIRE', KEYS[4], ARGV[5])
-    end
+    lock_extend(KEYS[4], ARGV[4], ARGV[5])
     return following
   end
   redis.call('SREM', KEYS[2], ARGV[1])

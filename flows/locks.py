@@ -119,19 +119,30 @@ class ConversationLocks:
         raise NotImplementedError
 
 
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+#: The lock protocol as Lua functions: the value is the holder's token and the TTL
+#: the lease. Scripts that take, extend or free a conversation's lock together with
+#: other work in one round trip (the inbox worker's) include these, so the protocol
+#: is written once.
+LOCK_LUA = """
+local function lock_take(key, token, lease_ms)
+  return redis.call('SET', key, token, 'NX', 'PX', lease_ms)
 end
-return 0
+local function lock_extend(key, token, lease_ms)
+  if redis.call('GET', key) == token then
+    return redis.call('PEXPIRE', key, lease_ms)
+  end
+  return 0
+end
+local function lock_free(key, token)
+  if redis.call('GET', key) == token then
+    return redis.call('DEL', key)
+  end
+  return 0
+end
 """
 
-_EXTEND = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
+_RELEASE = LOCK_LUA + "return lock_free(KEYS[1], ARGV[1])"
+_EXTEND = LOCK_LUA + "return lock_extend(KEYS[1], ARGV[1], ARGV[2])"
 
 
 class RedisConversationLocks(ConversationLocks):
@@ -152,9 +163,7 @@ class RedisConversationLocks(ConversationLocks):
         self._extend_script = client.register_script(_EXTEND)
 
     def name(self, key: ConversationKey) -> str:
-        """The Redis key of ``key``'s lock. The value is the holder's token and the
-        TTL is the lease, so a script may take (``SET NX PX``), extend or free it
-        (only when the value is its token) together with other work in one round trip."""
+        """The Redis key of ``key``'s lock, for scripts built on ``LOCK_LUA``."""
         return self._keys.build(LOCK_KIND, key)
 
     def name_prefix(self) -> str:
