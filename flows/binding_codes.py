@@ -188,18 +188,6 @@ class BindingCodeRegistry:
         self._issue = client.register_script(_ISSUE)
         self._mark_bound = client.register_script(_MARK_BOUND)
         self._attempt = client.register_script(_ATTEMPT)
-        self._prefixes: dict[str, str] = {}
-
-    def _prefix(self, kind: str) -> str:
-        """The key of ``kind`` up to the identity, for a script that learns the id
-        inside Redis. Checked against ``KeyBuilder`` so a change there fails loudly."""
-        prefix = self._prefixes.get(kind)
-        if prefix is None:
-            prefix = self._keys.build(kind) + ":"
-            if self._keys.build(kind, "id") != prefix + "id":
-                raise RuntimeError(f"KeyBuilder no longer spells keys as {prefix}<id>")
-            self._prefixes[kind] = prefix
-        return prefix
 
     def _code_key(self, code: str) -> str:
         digest = hmac.new(self._secret, code.encode(), hashlib.sha256).hexdigest()
@@ -277,8 +265,8 @@ class BindingCodeRegistry:
         digits = normalize_code(code)
         if digits is not None:
             keys.append(self._code_key(digits))
-        details = self._prefix(details_kind) if details_kind else ""
-        args += [self._prefix(ISSUE_KIND), details, _us_epoch(self._clock())]
+        details = self._keys.head(details_kind) if details_kind else ""
+        args += [self._keys.head(ISSUE_KIND), details, _us_epoch(self._clock())]
         reply = [_text(part) for part in self._attempt(keys=keys, args=args)]
         outcome, unlock = reply[0], int(reply[1])
         if outcome == "locked":

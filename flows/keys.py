@@ -51,6 +51,12 @@ class KeyBuilder:
         _check_part("identity", text)
         return f"{head}:{text}"
 
+    def head(self, kind: str) -> str:
+        """What every key of ``kind`` with an identity starts with:
+        ``build(kind, ident) == head(kind) + ident``. For Lua scripts that learn an
+        identity inside Redis (an id read from another key) and build the key there."""
+        return self.build(kind) + ":"
+
     def _head(self, kind: str) -> str:
         _check_part("kind", kind)
         if kind.startswith(":") or kind.endswith(":") or "::" in kind:

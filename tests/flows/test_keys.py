@@ -89,3 +89,12 @@ def test_non_string_parts_are_refused() -> None:
         KeyBuilder().build("lock", 7)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         KeyBuilder(None)  # type: ignore[arg-type]
+
+
+def test_the_head_of_a_kind_is_what_its_keys_start_with():
+    keys = KeyBuilder("shop1")
+    assert keys.head("inbound:mailbox") == "shop1:inbound:mailbox:"
+    assert keys.build("inbound:mailbox", "line:main:U1") == \
+        keys.head("inbound:mailbox") + "line:main:U1"
+    with pytest.raises(ValueError):
+        keys.head("bad kind")
