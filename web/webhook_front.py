@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("chatcart.http")
 
 LINE_PATH = "/webhooks/line"
+MAIN = "main"
 _OK_HEADERS = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "2")]
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -82,12 +83,16 @@ class WebhookFront:
 
 
 def _account(path: str) -> str | None:
-    """``main`` for ``/webhooks/line``, the name for ``/webhooks/line/<name>``, else None."""
+    """``main`` for ``/webhooks/line``, the name for ``/webhooks/line/<name>``, else None.
+
+    ``/webhooks/line/main`` is not ``main``'s address: Flask redirects it to
+    ``/webhooks/line``, so it is left to Flask."""
     rest = path[len(LINE_PATH):]
     if not rest:
-        return "main"
-    if rest.startswith("/") and len(rest) > 1 and "/" not in rest[1:]:
-        return rest[1:]
+        return MAIN
+    name = rest[1:]
+    if rest.startswith("/") and name and "/" not in name and name != MAIN:
+        return name
     return None
 
 

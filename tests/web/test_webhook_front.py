@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import replace
 
 import pytest
 
-from tests.web.test_webhooks import line_body, line_signature, mailbox, post_line
+from tests.web.test_webhooks import USER, line_body, line_signature, mailbox, post_line
 from web.app import create_app
 
 
@@ -35,14 +36,25 @@ def test_a_stored_webhook_is_answered_without_entering_flask(app, container):
     assert len(mailbox(container)) == 1
 
 
-def test_the_named_account_route_is_answered_in_front_too(app, container):
+def test_a_second_account_is_answered_in_front_and_main_keeps_its_one_address(
+        app, container):
+    channel = container.platforms.line_channel("main")
+    container.platforms.line["tw2"] = replace(channel, secret="second-secret")
     client = app.test_client()
-    secret = container.platforms.line_channel("main").secret
     body = line_body()
-    response = client.post("/webhooks/line/main", data=body,
-                           headers={"X-Line-Signature": line_signature(secret, body)})
-    assert response.status_code == 200
+    second = client.post("/webhooks/line/tw2", data=body,
+                         headers={"X-Line-Signature": line_signature("second-secret", body)})
+    assert second.status_code == 200
     assert app.flask_requests == []
+    assert len(container.redis.lrange(
+        container.ingestor.keys.mailbox(f"line:tw2:{USER}"), 0, -1)) == 1
+    # /webhooks/line/main is redirected by Flask to main's address, signed or not
+    for signature in (line_signature(channel.secret, body), "forged"):
+        response = client.post("/webhooks/line/main", data=body,
+                               headers={"X-Line-Signature": signature})
+        assert (response.status_code, response.headers["Location"]) == (
+            308, "http://localhost/webhooks/line")
+    assert mailbox(container) == []
 
 
 @pytest.mark.parametrize("path, status", [
