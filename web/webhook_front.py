@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("chatcart.http")
 
 LINE_PATH = "/webhooks/line"
-MAIN = "main"
 _OK_HEADERS = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "2")]
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -83,15 +82,13 @@ class WebhookFront:
 
 
 def _account(path: str) -> str | None:
-    """``main`` for ``/webhooks/line``, the name for ``/webhooks/line/<name>``, else None.
-
-    ``/webhooks/line/main`` is not ``main``'s address: Flask redirects it to
-    ``/webhooks/line``, so it is left to Flask."""
+    """``main`` for ``/webhooks/line``, the name for ``/webhooks/line/<name>``, else None
+    (the same paths as the routes in ``web/webhooks.py``)."""
     rest = path[len(LINE_PATH):]
     if not rest:
-        return MAIN
+        return "main"
     name = rest[1:]
-    if rest.startswith("/") and name and "/" not in name and name != MAIN:
+    if rest.startswith("/") and name and "/" not in name:
         return name
     return None
 

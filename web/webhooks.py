@@ -68,7 +68,13 @@ def _ingest(container: Container, events: list) -> Response:
     return Response("OK", mimetype="text/plain")
 
 
-@bp.post("/webhooks/line", defaults={"account": "main"})
+@bp.post("/webhooks/line")
+def line_main() -> Response:
+    """The ``main`` account's address. ``/webhooks/line/main`` is answered alike (a
+    route default would make Flask redirect it, and LINE does not follow redirects)."""
+    return line("main")
+
+
 @bp.post("/webhooks/line/<account>")
 def line(account: str) -> Response:
     container = _container()
