@@ -96,15 +96,11 @@ class Outbox:
         self._redis = client
         self.due_key = keys.build("outbox:due")
 
-    def enqueue(self, batches: Sequence[OutboundBatch], *,
-                handled_message_id: int | None = None) -> list[PendingBatch]:
-        """Persist batches (and mark the inbound message handled) in one transaction."""
+    def enqueue(self, batches: Sequence[OutboundBatch]) -> list[PendingBatch]:
+        """Persist batches in a transaction of their own (replies to an inbound event
+        are written with it instead, through ``add``)."""
         with self._uow() as session:
-            pending = self.add(session, batches)
-            if handled_message_id is not None:
-                session.execute(update(_MESSAGES).where(_MESSAGES.c.id == handled_message_id)
-                                .values(status="handled"))
-        return pending
+            return self.add(session, batches)
 
     def add(self, session: Session, batches: Sequence[OutboundBatch]) -> list[PendingBatch]:
         """Write ``batches`` as queued rows inside the caller's unit of work, and return

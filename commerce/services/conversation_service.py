@@ -249,16 +249,6 @@ class ConversationService:
                                               "now_following": kind != "unfollow"})
         return message_id
 
-    def mark_handled(self, message_id: int) -> None:
-        with self._uow() as session:
-            session.execute(update(ChatMessage).where(ChatMessage.id == message_id)
-                            .values(status="handled"))
-
-    def attach_media(self, message_id: int, media_id: int) -> None:
-        with self._uow() as session:
-            session.execute(update(ChatMessage).where(ChatMessage.id == message_id)
-                            .values(media_id=media_id))
-
     def mark_auto_replied(self, conversation_id: int, at: datetime) -> None:
         with self._uow() as session:
             session.execute(update(Conversation).where(Conversation.id == conversation_id)
