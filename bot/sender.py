@@ -133,7 +133,8 @@ class Sender:
                 self._outbox.set_status(pending.row_ids, "skipped", error="no longer applies")
                 continue
             self._outbox.set_status(pending.row_ids, "queued")
-            sent += self.deliver(pending.batch.batch_id, conv) == "sent"
+            queued = PendingBatch(pending.batch, pending.row_ids, ["queued"] * len(pending.row_ids))
+            sent += self.deliver_pending(queued, conv) == "sent"
         return sent
 
     def resume(self, conversation_id: int) -> None:
