@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 
 from flask import Flask, Request, Response, g, jsonify, request
@@ -14,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from web import binding_api, health, quote_api, store_picker, webhooks
 from web.bootstrap import Container
 from web.demo_shop.blueprint import bp as demo_shop_bp
-from web.logging_setup import request_id_var
+from web.logging_setup import request_id_for, request_id_var
 from web.order_pages.blueprint import bp as order_pages_bp
 from web.webhook_front import WebhookFront
 from web.widget.blueprint import bp as widget_bp
@@ -82,7 +81,7 @@ def _install_request_ids(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
-        rid = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else secrets.token_hex(8)
+        rid = request_id_for(incoming)
         here = g._get_current_object()  # one proxy lookup instead of one per attribute
         here.request_id = rid
         here.request_id_token = request_id_var.set(rid)

@@ -8,12 +8,21 @@ import contextvars
 import json
 import logging
 import math
+import secrets
 import sys
 import time
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
+
+
+def request_id_for(incoming: str) -> str:
+    """The id of a request: the caller's ``X-Request-Id`` when it is a sane one (8-64
+    ASCII characters), so a proxy's id follows the request through our logs; else a
+    new random one."""
+    return incoming if 8 <= len(incoming) <= 64 and incoming.isascii() \
+        else secrets.token_hex(8)
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 

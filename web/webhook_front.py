@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import io
 import logging
-import secrets
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from web.logging_setup import request_id_var
+from web.logging_setup import request_id_for, request_id_var
 from web.webhooks import MAX_WEBHOOK_BYTES, line_parser
 
 if TYPE_CHECKING:
@@ -58,9 +57,7 @@ class WebhookFront:
             return self._app(environ, start_response)
         started = time.perf_counter()
         body = environ["wsgi.input"].read(length)
-        incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        rid = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() \
-            else secrets.token_hex(8)
+        rid = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
         token = request_id_var.set(rid)
         try:
             try:
