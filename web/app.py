@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from flask import Flask, Request, Response, g, jsonify, request
@@ -13,12 +12,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from web import binding_api, health, quote_api, store_picker, webhooks
 from web.bootstrap import Container
 from web.demo_shop.blueprint import bp as demo_shop_bp
-from web.logging_setup import request_id_for, request_id_var
+from web.logging_setup import log_access, request_id_for, request_id_var
 from web.order_pages.blueprint import bp as order_pages_bp
 from web.webhook_front import WebhookFront
 from web.widget.blueprint import bp as widget_bp
-
-log = logging.getLogger("chatcart.http")
 
 #: Largest request body accepted anywhere (proof uploads); webhooks use a 1 MB cap.
 MAX_BODY_BYTES = 11 * 1024 * 1024
@@ -93,10 +90,7 @@ def _install_request_ids(app: Flask) -> None:
         response.headers["X-Request-Id"] = getattr(here, "request_id", "")
         path = request.path
         if path not in _UNLOGGED_PATHS:
-            log.info(
-                "%s %s %s", request.method, path, response.status_code,
-                extra={"ms": round((time.perf_counter() - getattr(here, "started", 0)) * 1000, 1)},
-            )
+            log_access(request.method, path, response.status_code, getattr(here, "started", 0))
         return response
 
     @app.teardown_request

@@ -17,6 +17,15 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 
+_access = logging.getLogger("chatcart.http")
+
+
+def log_access(method: str, path: str, status: int, started: float) -> None:
+    """The one access-log line of a request; ``started`` is its ``perf_counter()``."""
+    _access.info("%s %s %s", method, path, status,
+                 extra={"ms": round((time.perf_counter() - started) * 1000, 1)})
+
+
 def request_id_for(incoming: str) -> str:
     """The id of a request: the caller's ``X-Request-Id`` when it is a sane one (8-64
     ASCII characters), so a proxy's id follows the request through our logs; else a

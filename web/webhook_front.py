@@ -19,18 +19,15 @@ module writes no refusal of its own.
 from __future__ import annotations
 
 import io
-import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from web.logging_setup import request_id_for, request_id_var
+from web.logging_setup import log_access, request_id_for, request_id_var
 from web.webhooks import MAX_WEBHOOK_BYTES, line_parser
 
 if TYPE_CHECKING:
     from web.bootstrap import Container
-
-log = logging.getLogger("chatcart.http")
 
 LINE_PATH = "/webhooks/line"
 _OK_HEADERS = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "2")]
@@ -71,8 +68,7 @@ class WebhookFront:
                 environ["HTTP_X_REQUEST_ID"] = rid
                 return self._app(environ, start_response)
             start_response("200 OK", [*_OK_HEADERS, ("X-Request-Id", rid)])
-            log.info("POST %s 200", path,
-                     extra={"ms": round((time.perf_counter() - started) * 1000, 1)})
+            log_access("POST", path, 200, started)
             return [b"OK"]
         finally:
             request_id_var.reset(token)
