@@ -8,6 +8,11 @@ after it was handled, so a crash means it is handled again by the next worker:
 the handler must be idempotent on the event id (the dispatcher records handled
 events in SQL). An event that fails ``max_attempts`` times goes to a dead-letter
 list instead of blocking its conversation forever.
+
+Round trips: the script that hands over an event also hands over the
+conversation's prefetched value (``Prefetch``: the waiting flow's snapshot), and
+the script that finishes a conversation also claims the next announced one, so a
+busy worker spends one script per event.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Protocol
 
 import redis
 
@@ -27,84 +34,127 @@ from flows.locks import LOCK_LUA, Lease, LockTimeout, RedisConversationLocks, ms
 
 log = logging.getLogger("chatcart.worker")
 
-# The Lua below shares two functions. take(): take the conversation's lock with our
+# The Lua below shares four functions. take(): take the conversation's lock with our
 # token for a lease and look at the first event of its mailbox; an empty mailbox is
 # finished at once (the conversation leaves the scheduled set, so the next event
 # ingested announces it again; the lock is freed and the announcement acknowledged).
-# Returns {0} when another worker holds the lock, {1} when there was nothing to do,
-# {1, event} otherwise. finish(): free the lock if it still holds our token, and
-# acknowledge and delete the announcement.
+# Returns {0, false, false} when another worker holds the lock, {1, false, false}
+# when there was nothing to do, {1, event, prefetched} otherwise. finish(): free the
+# lock if it still holds our token, and acknowledge and delete the announcement.
+# peek(): the prefetched value of a conversation (see Prefetch; false when the worker
+# has none or the hash field is missing), read while its lock is ours. claim(): read
+# the next announcement without waiting and take() its conversation; false when
+# nothing is announced, else {announcement id, conversation, take()'s three answers}.
 _FUNCTIONS = LOCK_LUA + """
 local function finish(lock, token, ready, group, entry)
   lock_free(lock, token)
   redis.call('XACK', ready, group, entry)
   redis.call('XDEL', ready, entry)
 end
-local function take(lock, mailbox, scheduled, token, lease, conv, ready, group, entry)
+local function peek(prefix, field, conv)
+  if prefix == '' then
+    return false
+  end
+  return redis.call('HGET', prefix .. conv, field)
+end
+local function take(lock, mailbox, scheduled, token, lease, conv, ready, group, entry,
+                    prefetch, field)
   if not lock_take(lock, token, lease) then
-    return {0}
+    return {0, false, false}
   end
   local first = redis.call('LINDEX', mailbox, 0)
   if first then
-    return {1, first}
+    return {1, first, peek(prefetch, field, conv)}
   end
   redis.call('SREM', scheduled, conv)
   finish(lock, token, ready, group, entry)
-  return {1}
+  return {1, false, false}
+end
+local function claim(ready, scheduled, group, consumer, token, lease, lock_prefix,
+                     mailbox_prefix, prefetch, field)
+  local read = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', 1,
+                          'STREAMS', ready, '>')
+  if not read then
+    return false
+  end
+  local entry = read[1][2][1]
+  local conv = entry[2][2]
+  local taken = take(lock_prefix .. conv, mailbox_prefix .. conv, scheduled, token, lease,
+                     conv, ready, group, entry[1], prefetch, field)
+  return {entry[1], conv, taken[1], taken[2], taken[3]}
 end
 """
 
 # take() for an announcement already read. KEYS: lock, mailbox, scheduled, ready.
-# ARGV: token, lease ms, conversation, group, announcement id.
+# ARGV: token, lease ms, conversation, group, announcement id, prefetch prefix
+# ("" for none), prefetch field.
 _TAKE = _FUNCTIONS + """
-return take(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], KEYS[4], ARGV[4], ARGV[5])
+return take(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], KEYS[4], ARGV[4], ARGV[5],
+            ARGV[6], ARGV[7])
 """
 
-# Read the next announcement without waiting and take() its conversation, in one
-# round trip. KEYS: ready, scheduled. ARGV: group, consumer, token, lease ms, and
-# the lock and mailbox key prefixes (a key is its prefix followed by the
-# conversation). Returns false when nothing is announced (the caller then waits on
-# the stream), else {announcement id, conversation, take()'s answer...}.
+# claim() in one round trip. KEYS: ready, scheduled. ARGV: group, consumer, token,
+# lease ms, the lock and mailbox key prefixes (a key is its prefix followed by the
+# conversation), prefetch prefix, prefetch field. The caller waits on the stream
+# when nothing is announced.
 _CLAIM = _FUNCTIONS + """
-local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1,
-                        'STREAMS', KEYS[1], '>')
-if not read then
-  return false
-end
-local entry = read[1][2][1]
-local conv = entry[2][2]
-local taken = take(ARGV[5] .. conv, ARGV[6] .. conv, KEYS[2], ARGV[3], ARGV[4], conv,
-                   KEYS[1], ARGV[1], entry[1])
-return {entry[1], conv, taken[1], taken[2]}
+return claim(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],
+             ARGV[7], ARGV[8])
 """
 
 # After an event was handled: forget its failed attempts (ARGV[2], if any), take it
-# off the mailbox and return the next one, restarting our lease. When the mailbox
-# is empty, or with ARGV[3] == "last" (the batch limit: the conversation is
-# announced again so the rest of a long mailbox waits behind other
-# conversations), the conversation is finished in the same call: nil comes back.
-# KEYS: mailbox, scheduled, attempts, lock, ready. ARGV: conversation, event id,
-# last, token, lease ms, group, announcement id.
+# off the mailbox and return {next event, prefetched}, restarting our lease. When
+# the mailbox is empty (the conversation leaves the scheduled set), or with ARGV[3]
+# == "last" and more waiting (the batch limit: the conversation is announced again
+# so the rest of a long mailbox waits behind the conversations announced before),
+# the conversation is finished in the same call; then, with a
+# consumer in ARGV[10], the next announcement is claim()ed with the token ARGV[11]
+# and claim()'s answer comes back (false when nothing is announced, or without a
+# consumer). KEYS: mailbox, scheduled, attempts, lock, ready. ARGV: conversation,
+# event id, last, token, lease ms, group, announcement id, prefetch prefix, prefetch
+# field, consumer ("" not to claim), next token, lock prefix, mailbox prefix.
 _NEXT = _FUNCTIONS + """
 if ARGV[2] ~= '' then
   redis.call('HDEL', KEYS[3], ARGV[2])
 end
 redis.call('LPOP', KEYS[1])
-if ARGV[3] ~= 'last' then
-  local following = redis.call('LINDEX', KEYS[1], 0)
-  if following then
-    lock_extend(KEYS[4], ARGV[4], ARGV[5])
-    return following
-  end
+local following = redis.call('LINDEX', KEYS[1], 0)
+if not following then
   redis.call('SREM', KEYS[2], ARGV[1])
+elseif ARGV[3] ~= 'last' then
+  lock_extend(KEYS[4], ARGV[4], ARGV[5])
+  return {following, peek(ARGV[8], ARGV[9], ARGV[1])}
 else
   redis.call('XADD', KEYS[5], '*', 'c', ARGV[1])
 end
 finish(KEYS[4], ARGV[4], KEYS[5], ARGV[6], ARGV[7])
-return false
+if ARGV[10] == '' then
+  return false
+end
+return claim(KEYS[5], KEYS[2], ARGV[6], ARGV[10], ARGV[11], ARGV[5], ARGV[12], ARGV[13],
+             ARGV[8], ARGV[9])
 """
 
 Handler = Callable[[InboundEvent], None]
+
+# claim()'s answer: [announcement id, conversation, taken (0/1), first event or
+# None, prefetched value or None].
+_Claimed = list
+
+
+class Prefetch(Protocol):
+    """A per-conversation value the worker reads for the handler in the round trip
+    that hands it each event: the hash field ``prefetch_field`` of the key
+    ``prefetch_prefix`` + conversation, read while the worker holds the
+    conversation's lock. The handler runs inside ``preloaded(conversation, value)``
+    (value None when the field is missing), so whatever it would have read from
+    Redis is already there. Only sound for values written under that lock."""
+
+    prefetch_prefix: str
+    prefetch_field: str
+
+    def preloaded(self, conversation: str, value: bytes | None
+                  ) -> AbstractContextManager[object]: ...
 
 
 class InboxWorker:
@@ -120,9 +170,13 @@ class InboxWorker:
         claim_idle_ms: int = 30_000,
         max_batch: int = 50,
         max_attempts: int = 3,
+        max_conversations: int = 64,
         lock_wait: float = 10.0,
         lease_seconds: float | None = None,
+        prefetch: Prefetch | None = None,
     ) -> None:
+        if max_conversations < 1:
+            raise ValueError("max_conversations must be at least 1")
         self._redis = client
         self._keys = ingestor.keys
         self._locks = locks
@@ -132,31 +186,37 @@ class InboxWorker:
         self._claim_idle_ms = claim_idle_ms
         self._max_batch = max_batch
         self._max_attempts = max_attempts
+        self._max_conversations = max_conversations
         self._lock_wait = lock_wait
         self._lease = lease_seconds or locks.lease_seconds
+        self._lease_ms = ms(self._lease)
+        self._prefetch = prefetch
+        self._peek = ([prefetch.prefetch_prefix, prefetch.prefetch_field] if prefetch
+                      else ["", ""])
         self._lock_prefix = locks.name_prefix()
         self._mailbox_prefix = self._keys.mailbox_prefix
         self._claim = client.register_script(_CLAIM)
         self._take = client.register_script(_TAKE)
         self._next = client.register_script(_NEXT)
+        # The last script that looked for an announcement found none: the next
+        # run_once goes straight to the blocking read, which returns at once anyway
+        # if one came meanwhile, instead of asking again without waiting.
+        self._none_announced = False
         ingestor.ensure_group()
 
-    def run_once(self) -> int:
-        """Handle at most one announced conversation; returns events handled.
+    def run_once(self, stop: Callable[[], bool] | None = None) -> int:
+        """Handle announced conversations, at most ``max_conversations`` of them and
+        none more once ``stop()`` is true; returns events handled.
 
         Busy: one script reads an announcement and takes its conversation's lock
-        with the first event. Idle: a blocking read of the stream waits for the
-        next announcement, then an abandoned one is reclaimed if any."""
+        with the first event; the step that finishes a conversation takes the next
+        announced one in the same script. Idle: a blocking read of the stream waits
+        for the next announcement, then an abandoned one is reclaimed if any."""
         token = secrets.token_hex(16)
-        claimed = self._claim(keys=[self._keys.ready, self._keys.scheduled], args=[
-            GROUP, self.consumer, token, ms(self._lease), self._lock_prefix,
-            self._mailbox_prefix])
-        if claimed:
-            entry_id, conv, took = claimed[0], claimed[1].decode(), claimed[2]
-            if not took:  # another worker holds the lock: wait for it as below
-                return self._drain(entry_id, conv)
-            lease = Lease(self._locks, ConversationKey.parse(conv), token)
-            return self._run(entry_id, conv, lease, claimed[3] if len(claimed) > 3 else None)
+        if not self._none_announced:
+            claimed = self._claim_now(token)
+            if claimed:
+                return self._serve(claimed, token, stop)
         entries = self._redis.xreadgroup(
             GROUP, self.consumer, {self._keys.ready: ">"}, count=1, block=self._block_ms
         )
@@ -166,12 +226,50 @@ class InboxWorker:
                 self._keys.ready, GROUP, self.consumer, self._claim_idle_ms, "0-0", count=1
             )
             batch = claimed[1] if claimed else []
+        if not batch:
+            return 0
+        self._none_announced = False  # until a script looks again
         handled = 0
         for entry_id, fields in batch:
             if not fields:  # deleted while pending
                 self._ack(entry_id)
                 continue
-            handled += self._drain(entry_id, fields[b"c"].decode())
+            handled += self._serve([entry_id, fields[b"c"], 0, None, None], token, stop)
+        return handled
+
+    def _claim_now(self, token: str) -> _Claimed | None:
+        claimed = self._claim(keys=[self._keys.ready, self._keys.scheduled], args=[
+            GROUP, self.consumer, token, self._lease_ms, self._lock_prefix,
+            self._mailbox_prefix, *self._peek])
+        self._none_announced = not claimed
+        return claimed
+
+    def _serve(self, claimed: _Claimed | None, token: str,
+               stop: Callable[[], bool] | None) -> int:
+        """Handle the claimed conversation, then the ones claimed after it (each by
+        the script that finished the one before), up to ``max_conversations``."""
+        handled = served = 0
+
+        def may_claim() -> bool:
+            return served < self._max_conversations and not (stop is not None and stop())
+
+        while claimed:
+            served += 1
+            entry_id, conv = claimed[0], claimed[1].decode()
+            if claimed[2]:
+                lease = Lease(self._locks, ConversationKey.parse(conv), token)
+                raw, value = claimed[3], claimed[4]
+            else:  # another worker holds the lock: wait for it
+                drained = self._drain(entry_id, conv)
+                if drained is None:
+                    return handled
+                lease, raw, value = drained
+            if raw is None:  # nothing waited: take() finished the conversation at once
+                token = secrets.token_hex(16)
+                claimed = self._claim_now(token) if may_claim() else None
+                continue
+            count, claimed, token = self._run(entry_id, conv, lease, raw, value, may_claim)
+            handled += count
         return handled
 
     def _ack(self, entry_id: bytes) -> None:
@@ -180,46 +278,61 @@ class InboxWorker:
         pipe.xdel(self._keys.ready, entry_id)
         pipe.execute()
 
-    def _drain(self, entry_id: bytes, conv: str) -> int:
-        """Wait for the conversation's lock (taking it with the first event, one
-        script per try), then handle its events."""
+    def _drain(self, entry_id: bytes, conv: str
+               ) -> tuple[Lease, bytes | None, bytes | None] | None:
+        """Wait for the conversation's lock, taking it with the first event and its
+        prefetched value (one script per try); None when it stayed busy (the
+        announcement stays pending and is reclaimed later)."""
         key = ConversationKey.parse(conv)
         keys = [self._locks.name(key), self._keys.mailbox(conv), self._keys.scheduled,
                 self._keys.ready]
 
         def take(token: str, seconds: float) -> list | None:
-            taken = self._take(keys=keys, args=[token, ms(seconds), conv, GROUP, entry_id])
+            taken = self._take(keys=keys, args=[token, ms(seconds), conv, GROUP, entry_id,
+                                                *self._peek])
             return taken if taken[0] else None
 
         try:
             lease, taken = self._locks.wait_for(key, take, self._lock_wait, self._lease)
         except LockTimeout:
             log.warning("conversation busy; leaving it for later", extra={"conversation": conv})
-            return 0
-        return self._run(entry_id, conv, lease, taken[1] if len(taken) > 1 else None)
+            return None
+        return lease, taken[1], taken[2]
 
-    def _run(self, entry_id: bytes, conv: str, lease: Lease, raw: bytes | None) -> int:
-        """Handle the conversation's events in order, starting with ``raw``, under
-        ``lease``. Each step is one script: it takes the handled event off, restarts
-        the lease and returns the next event, or finishes the conversation (frees
-        the lock, acknowledges the announcement). ``raw`` None: already finished."""
+    def _run(self, entry_id: bytes, conv: str, lease: Lease, raw: bytes | None,
+             value: bytes | None, may_claim: Callable[[], bool]
+             ) -> tuple[int, _Claimed | None, str]:
+        """Handle the conversation's events in order, starting with ``raw`` (and the
+        prefetched ``value``), under ``lease``. Each step is one script: it takes the
+        handled event off, restarts the lease and returns the next event, or
+        finishes the conversation (frees the lock, acknowledges the announcement)
+        and, if ``may_claim()``, claims the next announced conversation with a new
+        token. Returns (events handled, that claim or None, its token)."""
         handled = 0
         keys = [self._keys.mailbox(conv), self._keys.scheduled, self._keys.attempts,
                 self._locks.name(lease.key), self._keys.ready]
+        token = secrets.token_hex(16)
         try:
             while raw is not None:
-                cleared = self._handle_one(raw)
+                cleared = self._handle_one(conv, raw, value)
                 handled += 1
                 last = handled >= self._max_batch
-                raw = self._next(keys=keys, args=[conv, cleared, "last" if last else "",
-                                                  lease.token, ms(self._lease), GROUP,
-                                                  entry_id])
+                consumer = self.consumer if may_claim() else ""
+                reply = self._next(keys=keys, args=[
+                    conv, cleared, "last" if last else "", lease.token, self._lease_ms,
+                    GROUP, entry_id, *self._peek, consumer, token, self._lock_prefix,
+                    self._mailbox_prefix])
+                if reply and len(reply) == 2:  # the same conversation's next event
+                    raw, value = reply
+                    continue
+                self._none_announced = bool(consumer) and not reply
+                return handled, reply or None, token
         except BaseException:
             lease.release()  # the announcement stays pending: reclaimed after claim_idle
             raise
-        return handled
+        return handled, None, token
 
-    def _handle_one(self, raw: bytes) -> str:
+    def _handle_one(self, conv: str, raw: bytes, value: bytes | None) -> str:
         """Handle one mailbox entry; returns the event id whose attempts to clear
         ("" when there is nothing left to clear)."""
         try:
@@ -229,7 +342,11 @@ class InboxWorker:
             self._redis.rpush(self._keys.dead, raw)
             return ""
         try:
-            self._handler(event)
+            if self._prefetch is None:
+                self._handler(event)
+            else:
+                with self._prefetch.preloaded(conv, value):
+                    self._handler(event)
             return event.event_id
         except Exception:
             attempts = self._redis.hincrby(self._keys.attempts, event.event_id, 1)
@@ -265,7 +382,7 @@ class WorkerPool:
     def _loop(self, worker: InboxWorker) -> None:
         while not self._stop.is_set():
             try:
-                worker.run_once()
+                worker.run_once(self._stop.is_set)
             except redis.ConnectionError:
                 log.warning("redis unavailable; retrying")
                 self._stop.wait(1.0)

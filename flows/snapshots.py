@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -193,12 +195,29 @@ return alive
 """
 
 
+class _Preloaded(threading.local):
+    """One thread's preloaded snapshot: the conversation and its JSON (None: none
+    stored). ``conversation`` None: nothing preloaded."""
+
+    conversation: str | None = None
+    text: str | bytes | None = None
+
+
 class RedisSnapshotStore:
     """Snapshots as Redis hashes (``version`` + ``snapshot`` JSON) with a TTL.
 
     The TTL is ``idle_ttl`` past the snapshot's own deadline (or past its last
     write when it has none): long enough for a sweeper that was down for a while
     to still find it, short enough that abandoned chats disappear on their own.
+
+    The store is also the inbox worker's ``Prefetch``: the worker's scripts read a
+    conversation's snapshot field (``prefetch_prefix`` + conversation,
+    ``prefetch_field``) in the same round trip that hands it the event, and run
+    the handler inside ``preloaded``, so ``load`` of that conversation answers
+    without asking Redis. That is sound because snapshots are only written under
+    the conversation's lock, which the worker holds from that read until the
+    handler returns; writes made meanwhile through this store update the
+    preloaded value, so a later ``load`` in the same event sees them.
     """
 
     def __init__(
@@ -215,12 +234,48 @@ class RedisSnapshotStore:
         self._save = client.register_script(_SAVE)
         self._delete = client.register_script(_DELETE)
         self._prune = client.register_script(_PRUNE)
+        self._preloaded = _Preloaded()  # per thread: a worker process runs several
+        self.prefetch_prefix = self._keys.head(SNAPSHOT_KIND)
+        self.prefetch_field = "snapshot"
 
     def _key(self, key: ConversationKey) -> str:
         return self._keys.build(SNAPSHOT_KIND, key)
 
+    @contextmanager
+    def preloaded(self, conversation: str, value: bytes | None) -> Iterator[None]:
+        """Within the block, this thread's ``load`` of ``conversation`` (a
+        ``ConversationKey.as_str()``) returns ``value`` (the stored snapshot JSON,
+        None when there is none) instead of reading Redis. The caller must hold the
+        conversation's lock for the whole block and have read ``value`` under it."""
+        held = self._preloaded
+        outer = held.conversation, held.text
+        held.conversation, held.text = conversation, value
+        try:
+            yield
+        finally:
+            held.conversation, held.text = outer
+
+    def _is_preloaded(self, key: ConversationKey) -> bool:
+        conversation = self._preloaded.conversation
+        return conversation is not None and conversation == key.as_str()
+
+    def _forget(self, key: ConversationKey) -> bool:
+        """Drop a preloaded value of ``key`` before writing it (if the write is
+        refused or raises, the stored value is unknown and the next load asks
+        Redis); True when there was one, so the caller puts back what it wrote."""
+        if not self._is_preloaded(key):
+            return False
+        self._preloaded.conversation = self._preloaded.text = None
+        return True
+
+    def _preload(self, key: ConversationKey, text: str | None) -> None:
+        self._preloaded.conversation, self._preloaded.text = key.as_str(), text
+
     def load(self, key: ConversationKey) -> Snapshot | None:
-        text = self._redis.hget(self._key(key), "snapshot")
+        if self._is_preloaded(key):
+            text = self._preloaded.text
+        else:
+            text = self._redis.hget(self._key(key), "snapshot")
         return Snapshot.from_json(text) if text else None
 
     def save(self, key: ConversationKey, snapshot: Snapshot, expected_version: int) -> bool:
@@ -231,11 +286,19 @@ class RedisSnapshotStore:
             ttl += max(snapshot.expires_at - snapshot.updated_at, timedelta(0))
             score = str(_epoch_ms(snapshot.expires_at))
         args = [expected_version, snapshot.version, text, _ms(ttl), key.as_str(), score]
-        return bool(self._save(keys=[self._key(key), self._index], args=args))
+        preloaded = self._forget(key)
+        saved = bool(self._save(keys=[self._key(key), self._index], args=args))
+        if saved and preloaded:
+            self._preload(key, text)
+        return saved
 
     def delete(self, key: ConversationKey, expected_version: int) -> bool:
         args = [expected_version, key.as_str()]
-        return bool(self._delete(keys=[self._key(key), self._index], args=args))
+        preloaded = self._forget(key)
+        deleted = bool(self._delete(keys=[self._key(key), self._index], args=args))
+        if deleted and preloaded:
+            self._preload(key, None)
+        return deleted
 
     def due(self, now: datetime, limit: int) -> list[ConversationKey]:
         if limit <= 0:

@@ -192,3 +192,75 @@ json_values = st.recursive(
 def test_json_form_round_trips(data: dict, version: int) -> None:
     original = Snapshot("f", 2, "s", data, version, T0, T0 + timedelta(seconds=5))
     assert Snapshot.from_json(original.to_json()) == original
+
+
+# -- preloaded snapshots (the inbox worker's prefetch) -------------------------------
+
+
+class _Counting:
+    """Wraps a client's execute_command to record what reaches Redis."""
+
+    def __init__(self, client) -> None:  # noqa: ANN001
+        self.commands: list[str] = []
+        plain = client.execute_command
+
+        def counting(*args, **options):  # noqa: ANN002, ANN003, ANN202
+            self.commands.append(str(args[0]))
+            return plain(*args, **options)
+
+        client.execute_command = counting
+
+
+def test_a_preloaded_snapshot_is_loaded_without_redis(redis_url: str) -> None:
+    client = make_redis(redis_url)
+    keys = KeyBuilder("t")
+    store = RedisSnapshotStore(client, keys)
+    assert store.prefetch_prefix + ALICE.as_str() == keys.build(SNAPSHOT_KIND, ALICE)
+    assert store.prefetch_field == "snapshot"
+    store.save(ALICE, snap(1, step=1), 0)
+    store.save(BOB, snap(1, step="bob"), 0)
+    stored = client.hget(keys.build(SNAPSHOT_KIND, ALICE), store.prefetch_field)
+    counting = _Counting(client)
+    with store.preloaded(ALICE.as_str(), stored):
+        assert store.load(ALICE) == snap(1, step=1)
+        assert counting.commands == []
+        assert store.load(BOB) == snap(1, step="bob")  # another conversation: Redis
+        assert counting.commands == ["HGET"]
+    assert store.load(ALICE) == snap(1, step=1)
+    assert counting.commands == ["HGET", "HGET"]
+    with store.preloaded(CAROL.as_str(), None):
+        assert store.load(CAROL) is None
+    assert counting.commands == ["HGET", "HGET"]
+
+
+def test_writes_inside_the_preloaded_block_are_seen_by_later_loads(redis_url: str) -> None:
+    client = make_redis(redis_url)
+    store = RedisSnapshotStore(client, KeyBuilder("t"))
+    store.save(ALICE, snap(1, step=1), 0)
+    counting = _Counting(client)
+    with store.preloaded(ALICE.as_str(), snap(1, step=1).to_json().encode()):
+        assert store.save(ALICE, snap(2, step=2), 1)
+        assert store.load(ALICE) == snap(2, step=2)
+        assert store.delete(ALICE, 2)
+        assert store.load(ALICE) is None
+        assert store.save(ALICE, snap(1, step="again"), 0)
+        assert store.load(ALICE) == snap(1, step="again")
+        assert "HGET" not in counting.commands
+        # a refused write leaves the stored value unknown: the next load asks Redis
+        client.hset(store.prefetch_prefix + ALICE.as_str(), "version", 5)
+        assert not store.save(ALICE, snap(2, step="stale"), 1)
+        assert store.load(ALICE) == snap(1, step="again")
+        assert counting.commands[-1] == "HGET"
+
+
+def test_a_preloaded_snapshot_is_only_seen_by_its_own_thread(redis_url: str) -> None:
+    client = make_redis(redis_url)
+    store = RedisSnapshotStore(client, KeyBuilder("t"))
+    store.save(ALICE, snap(1, step="stored"), 0)
+    other: list[Snapshot | None] = []
+    with store.preloaded(ALICE.as_str(), snap(1, step="preloaded").to_json().encode()):
+        thread = threading.Thread(target=lambda: other.append(store.load(ALICE)))
+        thread.start()
+        thread.join()
+        assert store.load(ALICE) == snap(1, step="preloaded")
+    assert other == [snap(1, step="stored")]
