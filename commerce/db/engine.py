@@ -14,9 +14,12 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from commerce.db.write_gate import WriteGate
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Execution option marking a connection whose transaction only reads.
 READ_ONLY = "chatcart_read_only"
+_GATED = "chatcart_write_gate"
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -47,15 +50,41 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        database = make_url(url).database
+        gate = WriteGate(Path(f"{database}.writelock")
+                         if database and database != ":memory:" else None,
+                         SQLITE_BUSY_TIMEOUT_MS / 1000)
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:  # noqa: ANN001
-            # Writers take the write lock at the start: two writers then queue on
-            # the busy timeout instead of one failing on lock upgrade mid-way.
-            # Read-only units of work (see UnitOfWork.read) need no lock in WAL mode.
+            # Writers take the write lock at the start: two writers then queue
+            # instead of one failing on lock upgrade mid-way; they queue at the
+            # gate (see write_gate), which wakes the next at once. Read-only units
+            # of work (see UnitOfWork.read) need no lock in WAL mode.
             if conn.get_execution_options().get(READ_ONLY):
                 conn.exec_driver_sql("BEGIN")
-            else:
+                return
+            gate.enter()
+            conn.info[_GATED] = True
+            try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                conn.info.pop(_GATED, None)
+                gate.leave()
+                raise
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _sqlite_end(conn) -> None:  # noqa: ANN001
+            if conn.info.pop(_GATED, None):
+                gate.leave()
+
+        @event.listens_for(engine, "checkin")
+        def _sqlite_checkin(_dbapi_conn, record) -> None:  # noqa: ANN001
+            # A connection going back to the pool never keeps the gate, even if its
+            # transaction ended without a commit or rollback event.
+            if record.info.pop(_GATED, None):
+                gate.leave()
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
