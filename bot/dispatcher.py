@@ -9,7 +9,8 @@ finishes delivering what is still queued.
 
 The event is written once, at the end, because on SQLite every write
 transaction queues for the one write lock: a turn takes two (this one and the
-sender's "sent" mark). If routing fails, the event is still recorded (as
+sender's "sent" mark), and both are shared with other threads' writes made at the
+same moment (``Outbox.writes``). If routing fails, the event is still recorded (as
 received, not handled) before the failure goes up to the worker's retries, so a
 customer's message is in the history even when no answer could be made.
 """
@@ -20,8 +21,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
+from sqlalchemy.orm import Session
+
 from bot.events import EventKind, InboundEvent, MediaError
-from bot.outbox import OutboundBatch, Outbox
+from bot.outbox import OutboundBatch, Outbox, PendingBatch
 from bot.platforms import Platforms
 from bot.routing import STICKER_NOTE, InboundContext, Router
 from bot.sender import Sender
@@ -73,10 +76,13 @@ class Dispatcher:
             if start.seen is None:  # keep the customer's message; retries find it
                 self._conversations.record_inbound(conv.id, **record)
             raise
-        with self._uow() as session:
+
+        def write(session: Session) -> list[PendingBatch]:
             self._conversations.record_handled(session, conv.id, media_id=media_id,
                                                seen=start.seen, **record)
-            pending = self._outbox.add(session, batches)
+            return self._outbox.add(session, batches)
+
+        pending = self._outbox.writes.run(write)
         if start.has_held and event.kind in CUSTOMER_WROTE:
             self._sender.release_held(conv.id, self._still_applies, conv)
         for item in pending:

@@ -22,6 +22,7 @@ import redis
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from bot.group_commit import SharedWrites
 from bot.messages import Message, message_from_dict
 from commerce.conversations import ChatMessage
 from commerce.services.uow import UnitOfWork
@@ -95,12 +96,14 @@ class Outbox:
         self._uow = uow
         self._redis = client
         self.due_key = keys.build("outbox:due")
+        #: The process's short writes of outbox rows (a turn's event with its
+        #: replies, ``sent`` marks, notices) share transactions: see SharedWrites.
+        self.writes = SharedWrites(uow)
 
     def enqueue(self, batches: Sequence[OutboundBatch]) -> list[PendingBatch]:
-        """Persist batches in a transaction of their own (replies to an inbound event
-        are written with it instead, through ``add``)."""
-        with self._uow() as session:
-            return self.add(session, batches)
+        """Persist batches on their own (replies to an inbound event are written with
+        it instead, through ``add``)."""
+        return self.writes.run(lambda session: self.add(session, batches))
 
     def add(self, session: Session, batches: Sequence[OutboundBatch]) -> list[PendingBatch]:
         """Write ``batches`` as queued rows inside the caller's unit of work, and return
@@ -162,7 +165,8 @@ class Outbox:
     def mark_sent(self, batches: Sequence[tuple[Sequence[int], Sequence[str]]], *,
                   error: str = "") -> None:
         """Mark the rows of several sent batches (row ids with the platform's ids of
-        their messages, in row order) in one transaction."""
+        their messages, in row order), in a transaction shared with other threads'
+        outbox writes."""
         now = datetime.now(timezone.utc)
         params = []
         for row_ids, platform_ids in batches:
@@ -172,8 +176,7 @@ class Outbox:
                         "platform_id": platform_id}
                        for row_id, platform_id in zip(row_ids, ids, strict=True)]
         if params:
-            with self._uow() as session:
-                session.execute(_MARK_SENT, params)
+            self.writes.run(lambda session: session.execute(_MARK_SENT, params))
 
     def schedule_retry(self, batch_id: str, delay_seconds: float) -> None:
         self._redis.zadd(self.due_key, {batch_id: time.time() + delay_seconds})

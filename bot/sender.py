@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 import redis
@@ -23,7 +22,6 @@ from bot.delivery_policy import (
     messenger_route,
     reply_token_usable,
 )
-from bot.group_commit import GroupCommit
 from bot.line_client import LineApiError
 from bot.line_render import render_line
 from bot.messenger_client import MessengerApiError
@@ -66,7 +64,6 @@ class Sender:
         self._clock, self._sleep = clock, sleep
         self._inline_attempts, self._max_attempts = inline_attempts, max_attempts
         self._inline_wait_cap = inline_wait_cap
-        self._sent: GroupCommit[_Sent] = GroupCommit(self._record_sent)
 
     # -- entry points -------------------------------------------------------------
 
@@ -98,9 +95,12 @@ class Sender:
             conv = self._conversations.get(pending.batch.conversation_id)
         try:
             for attempt in range(self._inline_attempts):
+                first = written_now and attempt == 0
                 try:
-                    ids = self._send(conv, pending, first=written_now and attempt == 0)
-                    self._sent.submit(_Sent(batch_id, pending.row_ids, ids))
+                    ids, marked = self._send(conv, pending, first=first)
+                    self._outbox.mark_sent([(pending.row_ids, ids)])
+                    if marked or not first:  # progress or failed attempts to forget
+                        self._forget(batch_id)
                     return "sent"
                 except Retry as retry:
                     total = self._redis.hincrby(self._attempts_key(), batch_id, 1)
@@ -145,16 +145,24 @@ class Sender:
     # -- channels -----------------------------------------------------------------
 
     def _send(self, conv: ConversationView, pending: PendingBatch, *, first: bool
-              ) -> list[str]:
-        """Send the parts not sent yet. ``first``: the batch's first attempt ever, so
-        no part is sent yet (no need to ask Redis) and the reply token is ours."""
+              ) -> tuple[list[str], bool]:
+        """Send the parts not sent yet; returns the platform's message ids and whether
+        progress was written. ``first``: the batch's first attempt ever, so no part
+        is sent yet (no need to ask Redis) and the reply token is ours.
+
+        A part is marked as sent in Redis only when another part follows it: after
+        the last part the batch's own ``sent`` mark in SQL is the next step, so a
+        mark there would only narrow, by that one write, the window in which a
+        crash makes a retry send the last part again. (A LINE push in that window
+        is dropped by LINE thanks to its retry key; a reply or a Messenger message
+        would show twice. That window exists with or without the mark.)"""
         done = set() if first else self._done_parts(pending.batch.batch_id)
         if conv.channel == "line":
             return self._send_line(conv, pending, done, use_token=first)
         return self._send_messenger(conv, pending, done)
 
     def _send_line(self, conv: ConversationView, pending: PendingBatch, done: set[int], *,
-                   use_token: bool) -> list[str]:
+                   use_token: bool) -> tuple[list[str], bool]:
         channel = self._platforms.line_channel(conv.account)
         if channel is None:
             raise Undeliverable(f"LINE 帳號 {conv.account} 未設定")
@@ -163,6 +171,7 @@ class Sender:
         token = use_token and reply_token_usable(batch.reply_token, batch.reply_token_at,
                                                  self._clock())
         ids: list[str] = []
+        marked = False
         for index, part in enumerate(parts):
             if index in done:
                 continue
@@ -186,11 +195,13 @@ class Sender:
                 if self._on_push is not None and not result.already_accepted:
                     self._on_push(conv.account)
             ids.extend(result.sent_message_ids)
-            self._mark_part(batch.batch_id, index)
-        return ids
+            if index < len(parts) - 1:
+                self._mark_part(batch.batch_id, index)
+                marked = True
+        return ids, marked
 
     def _send_messenger(self, conv: ConversationView, pending: PendingBatch, done: set[int]
-                        ) -> list[str]:
+                        ) -> tuple[list[str], bool]:
         page = self._platforms.messenger_page(conv.account)
         if page is None:
             raise Undeliverable(f"Messenger 粉絲專頁 {conv.account} 未設定")
@@ -204,7 +215,9 @@ class Sender:
         tag = "HUMAN_AGENT" if decision.route is MessengerRoute.HUMAN_AGENT else None
         messaging_type = "MESSAGE_TAG" if tag else "RESPONSE"
         ids: list[str] = []
-        for index, part in enumerate(render_messenger(batch.messages)):
+        marked = False
+        parts = render_messenger(batch.messages)
+        for index, part in enumerate(parts):
             if index in done:
                 continue
             try:
@@ -217,20 +230,19 @@ class Sender:
                     raise Retry(self._delay(batch.batch_id, exc.retry_after),
                                 exc.message) from None
                 raise Undeliverable(f"Messenger 拒絕：{exc.message}") from None
-            self._mark_part(batch.batch_id, index)
-        return ids
+            if index < len(parts) - 1:
+                self._mark_part(batch.batch_id, index)
+                marked = True
+        return ids, marked
 
     # -- bookkeeping --------------------------------------------------------------
 
-    def _record_sent(self, sent: Sequence[_Sent]) -> None:
-        """Rows of delivered batches become ``sent`` (one SQL transaction for all the
-        threads that got here at once, see ``GroupCommit``); only then is their
-        delivery progress in Redis cleared, in one pipeline."""
-        self._outbox.mark_sent([(item.row_ids, item.platform_ids) for item in sent])
+    def _forget(self, batch_id: str) -> None:
+        """A delivered batch's progress and failed attempts, cleared once its rows
+        are marked sent in SQL (before that they are what a retry resumes from)."""
         pipe = self._redis.pipeline(transaction=False)
-        for item in sent:
-            pipe.delete(self._progress_key(item.batch_id))
-        pipe.hdel(self._attempts_key(), *(item.batch_id for item in sent))
+        pipe.delete(self._progress_key(batch_id))
+        pipe.hdel(self._attempts_key(), batch_id)
         pipe.execute()
 
     def _progress_key(self, batch_id: str) -> str:
@@ -262,10 +274,3 @@ class Sender:
 
 class _Held(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class _Sent:
-    batch_id: str
-    row_ids: list[int]
-    platform_ids: list[str]

@@ -1,0 +1,141 @@
+"""SharedWrites: outbox writes of many threads share transactions on real SQLite,
+and a write that fails fails alone."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from bot.group_commit import SharedWrites
+from commerce.db.engine import make_engine, make_session_factory
+from commerce.services.uow import UnitOfWork, after_commit
+from tests.bot.test_group_commit import waiting_for
+
+
+@pytest.fixture
+def uow(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'writes.sqlite3'}")
+    work = UnitOfWork(make_session_factory(engine))
+    with work() as session:
+        session.execute(text("CREATE TABLE t (x INTEGER UNIQUE)"))
+    yield work
+    engine.dispose()
+
+
+def rows(uow) -> list[int]:
+    with uow.read() as session:
+        return [r[0] for r in session.execute(text("SELECT x FROM t ORDER BY x"))]
+
+
+def insert(x: int):
+    def work(session):
+        session.execute(text("INSERT INTO t VALUES (:x)"), {"x": x})
+        return x * 10
+    return work
+
+
+def blocked_first_write(writes: SharedWrites):
+    """Start a write that holds the group until released; returns (thread, release)."""
+    started, release = threading.Event(), threading.Event()
+
+    def slow(session):
+        session.execute(text("INSERT INTO t VALUES (0)"))
+        started.set()
+        assert release.wait(5)
+        return 0
+
+    thread = threading.Thread(target=writes.run, args=(slow,))
+    thread.start()
+    assert started.wait(5)
+    return thread, release
+
+
+def run_all(writes: SharedWrites, works: dict[int, object]) -> tuple[list, dict, dict]:
+    results, errors = {}, {}
+
+    def call(key, work):
+        try:
+            results[key] = writes.run(work)
+        except Exception as exc:  # noqa: BLE001
+            errors[key] = exc
+
+    threads = [threading.Thread(target=call, args=item) for item in works.items()]
+    for thread in threads:
+        thread.start()
+    return threads, results, errors
+
+
+def test_writes_that_arrive_during_a_write_share_the_next_transaction(uow):
+    writes = SharedWrites(uow)
+    first, release = blocked_first_write(writes)
+    threads, results, errors = run_all(writes, {x: insert(x) for x in range(1, 7)})
+    waiting_for(lambda: len(writes._group._queue) == 6)
+    release.set()
+    for thread in [first, *threads]:
+        thread.join(5)
+        assert not thread.is_alive()
+    assert errors == {}
+    assert results == {x: x * 10 for x in range(1, 7)}  # each caller gets its own result
+    assert rows(uow) == list(range(7))
+    assert writes.groups == 2  # the first alone, then the six together
+
+
+def test_a_failing_write_fails_alone_and_the_others_of_its_group_are_kept(uow):
+    writes = SharedWrites(uow)
+    writes.run(insert(5))
+    first, release = blocked_first_write(writes)
+
+    def half_done(session):  # writes one row, then breaks: neither may remain
+        session.execute(text("INSERT INTO t VALUES (40)"))
+        session.execute(text("INSERT INTO t VALUES (5)"))  # UNIQUE violation
+
+    threads, results, errors = run_all(
+        writes, {1: insert(1), 2: half_done, 3: insert(3)})
+    waiting_for(lambda: len(writes._group._queue) == 3)
+    release.set()
+    for thread in [first, *threads]:
+        thread.join(5)
+        assert not thread.is_alive()
+    assert set(errors) == {2}
+    assert "UNIQUE" in str(errors[2])
+    assert results == {1: 10, 3: 30}
+    assert rows(uow) == [0, 1, 3, 5]
+
+
+def test_after_commit_hooks_run_in_each_callers_own_thread_after_the_commit(uow):
+    writes = SharedWrites(uow)
+    seen: dict[int, tuple[str, list[int]]] = {}
+
+    def with_hook(x: int):
+        def work(session):
+            session.execute(text("INSERT INTO t VALUES (:x)"), {"x": x})
+            after_commit(session, lambda: seen.__setitem__(
+                x, (threading.current_thread().name, rows(uow))))
+        return work
+
+    first, release = blocked_first_write(writes)
+    threads = [threading.Thread(target=writes.run, args=(with_hook(x),), name=f"caller-{x}")
+               for x in (1, 2)]
+    for thread in threads:
+        thread.start()
+    waiting_for(lambda: len(writes._group._queue) == 2)
+    release.set()
+    for thread in [first, *threads]:
+        thread.join(5)
+    assert seen[1][0] == "caller-1" and seen[2][0] == "caller-2"
+    assert 1 in seen[1][1] and 2 in seen[1][1]  # committed when the hook ran
+
+
+def test_a_lone_failing_write_raises_and_leaves_nothing(uow):
+    writes = SharedWrites(uow)
+
+    def broken(session):
+        session.execute(text("INSERT INTO t VALUES (9)"))
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        writes.run(broken)
+    assert rows(uow) == []
+    assert writes.run(insert(9)) == 90
