@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", choices=("worker", "web", "ingest"), default="worker")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
+    parser.add_argument("--wall", action="store_true",
+                        help="sample every thread, waiting ones too (where the time goes, "
+                             "not the CPU)")
     parser.add_argument("--worker-processes", type=int, default=ChatcartShape.worker_processes)
     parser.add_argument("--worker-threads", type=int, default=ChatcartShape.worker_threads)
     args = parser.parse_args(argv)
@@ -107,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             time.sleep(1)
             subprocess.run([py_spy, "record", "--pid", str(pid), "--duration",
-                            str(args.seconds), "--rate", str(args.rate), "--gil",
-                            "--nonblocking", "--format", "raw", "--output", str(raw)],
+                            str(args.seconds), "--rate", str(args.rate),
+                            "--idle" if args.wall else "--gil", "--nonblocking",
+                            "--format", "raw", "--output", str(raw)],
                            check=True, capture_output=True, timeout=args.seconds + 60)
         finally:
             stop.set()
