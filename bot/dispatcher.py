@@ -31,7 +31,6 @@ from bot.sender import Sender
 from commerce.errors import ValidationError
 from commerce.media_store import MediaStore
 from commerce.services.conversation_service import ConversationService, ConversationView
-from commerce.services.uow import UnitOfWork
 
 log = logging.getLogger("chatcart.dispatch")
 
@@ -42,14 +41,13 @@ CUSTOMER_WROTE = {EventKind.TEXT, EventKind.IMAGE, EventKind.STICKER, EventKind.
 class Dispatcher:
     def __init__(
         self, conversations: ConversationService, outbox: Outbox, sender: Sender,
-        router: Router, platforms: Platforms, media: MediaStore, uow: UnitOfWork, *,
+        router: Router, platforms: Platforms, media: MediaStore, *,
         still_applies: Callable[[dict], bool] = lambda _c: True,
         max_media_bytes: int = 10 * 1024 * 1024,
     ) -> None:
         self._conversations, self._outbox, self._sender = conversations, outbox, sender
         self.router = router
         self._platforms, self._media = platforms, media
-        self._uow = uow
         self._still_applies = still_applies
         self._max_media = max_media_bytes
 

@@ -7,7 +7,7 @@ import socket
 from dataclasses import dataclass
 
 from bot.dispatcher import Dispatcher
-from bot.inbox_worker import InboxWorker, WorkerPool
+from bot.inbox_worker import InboxWorker, Prefetch, WorkerPool
 from bot.ingest import Ingestor
 from bot.messages import Text
 from bot.notifier import Notifier
@@ -32,8 +32,10 @@ class ChatRuntime:
     dispatcher: Dispatcher
     notifier: Notifier
     quota: QuotaMonitor
+    prefetch: Prefetch | None = None  # the waiting flows' snapshots, read with each event
 
     def worker(self, name: str, **options) -> InboxWorker:  # noqa: ANN003
+        options.setdefault("prefetch", self.prefetch)
         return InboxWorker(self.ingestor.client, self.ingestor, self.locks,
                            self.dispatcher.handle, consumer=name, **options)
 
@@ -73,17 +75,19 @@ def build_chat(container, router: Router | None = None, *,  # noqa: ANN001
             return False
         return order.status.value == condition.get("status", order.status.value)
 
+    prefetch = None
     if router is None:
-        from web.flow_wiring import default_router
+        from web.flow_wiring import default_router, snapshot_prefetch
 
         router = default_router(container)
+        prefetch = snapshot_prefetch(container)
     dispatcher = Dispatcher(
         conversations, outbox, sender, router, container.platforms,
-        container.media, container.uow, still_applies=still_applies,
+        container.media, still_applies=still_applies,
         max_media_bytes=container.config.channels.max_media_bytes,
     )
     return ChatRuntime(keys, Ingestor(client, keys), RedisConversationLocks(client, keys),
-                       outbox, sender, dispatcher, notifier, quota)
+                       outbox, sender, dispatcher, notifier, quota, prefetch)
 
 
 def worker_pool(container, threads: int = 4, **options) -> WorkerPool:  # noqa: ANN001, ANN003

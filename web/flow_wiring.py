@@ -78,13 +78,20 @@ def _build(container: Container) -> FlowRuntime:
         timezone=config.store.timezone,
     )
     registry = build_registry(texts, config.flows.proof_wait_minutes * 60)
-    engine = FlowEngine(registry, RedisSnapshotStore(client, keys), clock=container.clock,
-                        services=services)
+    snapshots = RedisSnapshotStore(client, keys)
+    container.extras["flow_snapshots"] = snapshots
+    engine = FlowEngine(registry, snapshots, clock=container.clock, services=services)
     instant_store = MemorySnapshotStore()
     instant = FlowEngine(registry, instant_store, clock=container.clock, services=services)
     return FlowRuntime(engine, instant, instant_store, INSTANT_FLOWS, services,
                        RedisConversationLocks(client, keys), codes, attempts, cards,
                        IssueDetails(client, keys), container.admins.conversation_ids)
+
+
+def snapshot_prefetch(container: Container) -> RedisSnapshotStore:
+    """The waiting flows' snapshot store, which the inbox workers prefetch for."""
+    flow_runtime(container)
+    return container.extras["flow_snapshots"]
 
 
 def issue_limiter(container: Container) -> RateLimiter:
