@@ -3,11 +3,12 @@
 Building a Machine is the expensive part of pytransitions (states, events,
 transition objects, name resolution); a model is cheap. So each flow gets one
 Machine, built when the flow is registered, with no model of its own. For each
-event the engine attaches a throwaway model that carries that event's context,
-fires the trigger, and detaches the model again, even when an action raises.
-Models keep their state on themselves, so events of different conversations
-can run on the same Machine in parallel threads; only the Machine's list of
-models is shared, and that is guarded here.
+event the engine borrows an attached model (from a pool: attaching is the costly
+part of a model), gives it that event's state and context, fires the trigger and
+gives it back, even when an action raises. Models keep their state on
+themselves, so events of different conversations can run on the same Machine in
+parallel threads; only the Machine's list of models and the pool are shared, and
+they are guarded here.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class CompiledFlow:
             name=definition.name,
         )
         self._models_lock = threading.Lock()
+        self._idle: list[FlowModel] = []  # attached models free for the next event
 
     def _state(self, spec: StateSpec) -> dict[str, Any]:
         actions = [_action(self.definition.actions[a]) for a in spec.on_enter]
@@ -111,14 +113,31 @@ class CompiledFlow:
 
     @contextmanager
     def attached(self, model: FlowModel) -> Iterator[FlowModel]:
-        """Attach ``model`` at its current state for the duration of the block."""
+        """A model attached to the Machine, at ``model``'s state and carrying its
+        context, for the duration of the block.
+
+        ``Machine.add_model`` binds every trigger and state check onto the model
+        and is the costliest step of an event, so attached models are kept in a
+        pool and reused: the block gets one that is attached already, set to this
+        event's state and context. ``model`` itself is never attached; what the
+        block's model ends up with (state, ``entered``) is copied back to it."""
         with self._models_lock:
-            self.machine.add_model(model, initial=model.state)
-        try:
-            yield model
-        finally:
+            reused = self._idle.pop() if self._idle else None
+        if reused is None:
+            reused = FlowModel(model.flow_context)
             with self._models_lock:
-                self.machine.remove_model(model)
+                self.machine.add_model(reused, initial=model.state)
+        else:
+            reused.flow_context = model.flow_context
+            reused.entered = False
+            self.machine.set_state(model.state, reused)
+        try:
+            yield reused
+        finally:
+            model.state, model.entered = reused.state, reused.entered
+            reused.flow_context = None  # type: ignore[assignment] - not kept past the event
+            with self._models_lock:
+                self._idle.append(reused)
 
 
 class FlowRegistry:

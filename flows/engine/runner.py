@@ -226,10 +226,11 @@ class FlowEngine:
         return compiled, migrated
 
     def _fire(self, compiled: CompiledFlow, context: FlowContext) -> FlowModel | None:
-        """Fire on the shared Machine through a model attached for this call only."""
+        """Fire on the shared Machine through a model attached for this call; the
+        returned model holds the state it reached."""
         model = FlowModel(context)
-        with compiled.attached(model):
-            fired = model.trigger(context.trigger)
+        with compiled.attached(model) as attached:
+            fired = attached.trigger(context.trigger)
         return model if fired else None
 
     def _time_out(

@@ -418,17 +418,36 @@ def test_one_machine_per_flow_however_many_events(
         assert engine.handle(key, "confirm").handled
     assert len(built) == 2
     assert len(attached) == 20
-    assert all(len(models) == 1 for models in attached)
-    assert built[0].models == []
+    # one model, attached once and reused by every later event
+    assert all(models == attached[0] for models in attached)
+    assert len(built[0].models) == 1
+    assert built[0].models[0].flow_context is None  # no event's context kept
 
 
-def test_model_is_detached_even_when_an_action_raises(clock: FakeClock) -> None:
+def test_a_reused_model_starts_each_event_at_that_events_state(clock: FakeClock) -> None:
     registry = FlowRegistry((order_flow(),))
+    engine = FlowEngine(registry, MemorySnapshotStore(), clock, services=Shop())
+    engine.start(ALICE, "order_confirmation", {"order": "A-1"})
+    engine.start(BOB, "order_confirmation", {"order": "B-1"})
+    assert engine.handle(ALICE, "confirm").handled  # the pooled model moved on...
+    assert engine.active(ALICE).state == "awaiting_payment"
+    # ...but Bob's event starts from Bob's state: "paid" is not valid there yet,
+    # "confirm" is (on a model left at Alice's state it would be the other way round)
+    assert not engine.handle(BOB, "paid").handled
+    assert engine.handle(BOB, "confirm").handled
+    assert engine.active(BOB).state == "awaiting_payment"
+
+
+def test_model_goes_back_to_the_pool_even_when_an_action_raises(clock: FakeClock) -> None:
+    registry = FlowRegistry((order_flow(),))
+    machine = registry.get("order_confirmation").machine
     engine = FlowEngine(registry, MemorySnapshotStore(), clock, services=Shop())
     engine.start(ALICE, "order_confirmation", {"order": "A-1"})
     with pytest.raises(RuntimeError):
         engine.handle(ALICE, "boom")
-    assert registry.get("order_confirmation").machine.models == []
+    assert len(machine.models) == 1 and machine.models[0].flow_context is None
+    assert engine.handle(ALICE, "confirm").handled  # the same model, from Alice's state
+    assert len(machine.models) == 1
 
 
 def test_parallel_events_share_the_machine_without_mixing_models(clock: FakeClock) -> None:
@@ -459,7 +478,7 @@ def test_parallel_events_share_the_machine_without_mixing_models(clock: FakeCloc
     assert max(seen) == 2
     assert results[ALICE].snapshot.data["notes"] == ["from Ualice"]
     assert results[BOB].snapshot.data["notes"] == ["from bob"]
-    assert machine.models == []
+    assert len(machine.models) == 2  # both kept for later events, neither shared
 
 
 def tiny(**changes) -> FlowDefinition:
