@@ -22,10 +22,18 @@ READ_ONLY = "chatcart_read_only"
 _GATED = "chatcart_write_gate"
 
 
-def _prepare_sqlite_file(url: str) -> None:
+#: A worker process runs 16 threads plus its sweepers, which may all read at once.
+_FILE_POOL = {"pool_size": 20, "max_overflow": 20}
+
+
+def _is_file(url: str) -> bool:
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    return bool(database) and database != ":memory:"
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    if _is_file(url):
+        Path(make_url(url).database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -36,6 +44,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             url,
             echo=echo,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            **_FILE_POOL if _is_file(url) else {},
         )
 
         @event.listens_for(engine, "connect")
@@ -50,9 +59,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-        database = make_url(url).database
-        gate = WriteGate(Path(f"{database}.writelock")
-                         if database and database != ":memory:" else None,
+        gate = WriteGate(Path(f"{make_url(url).database}.writelock") if _is_file(url) else None,
                          SQLITE_BUSY_TIMEOUT_MS / 1000)
 
         @event.listens_for(engine, "begin")
