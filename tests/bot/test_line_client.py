@@ -228,3 +228,23 @@ def test_content_server_error_stays_a_line_api_error(data_api, client):
     data_api.reply("GET", "/v2/bot/message/1/content", status=503, body=b"busy")
     error = error_from(lambda: client.content("1", max_bytes=100))
     assert error.status == 503 and error.is_retryable
+
+
+def test_sdk_calls_skip_only_the_argument_validation_and_work_without_it():
+    from bot.line_client import _unchecked
+
+    class Api:
+        def call(self, x):
+            return ("plain", x)
+
+    def validated(self, x):
+        raise AssertionError("validation wrapper called")
+
+    validated.raw_function = lambda self, x: ("raw", self, x)
+
+    class Wrapped(Api):
+        call = validated
+
+    api = Wrapped()
+    assert _unchecked(api, "call")(1) == ("raw", api, 1)
+    assert _unchecked(Api(), "call")(2) == ("plain", 2)  # an SDK without raw_function
