@@ -213,9 +213,16 @@ def _unchecked(api: object, name: str) -> Callable[..., Any]:
     return functools.partial(raw, api) if raw is not None else method
 
 
+#: Connections kept open per API host. The SDK's default (5 per CPU) is below a
+#: worker's thread count; every call beyond it opened a new connection (a TLS
+#: handshake with the real API) and threw it away afterwards.
+CONNECTIONS_KEPT = 64
+
+
 def _configuration(access_token: str, base: str) -> Configuration:
     configuration = Configuration(access_token=access_token, host=base.rstrip("/"))
     configuration.retries = 0
+    configuration.connection_pool_maxsize = CONNECTIONS_KEPT
     return configuration
 
 

@@ -268,9 +268,11 @@ class FlowEngine:
         definition = compiled.definition
         spec = definition.state(state)
         expected = before.version if before else 0
-        log.info("flow %s: %s -> %s", definition.name,
-                 before.state if before else "(start)", state,
-                 extra={"conversation": key.as_str(), "trigger": context.trigger})
+        # A start is followed by its entry trigger in the same event (FlowRuntime),
+        # whose line names the flow again: the start itself is a debug detail.
+        log.log(logging.INFO if before else logging.DEBUG, "flow %s: %s -> %s",
+                definition.name, before.state if before else "(start)", state,
+                extra={"conversation": key.as_str(), "trigger": context.trigger})
         done = FlowResult(
             outcome,
             definition.name,

@@ -248,3 +248,10 @@ def test_sdk_calls_skip_only_the_argument_validation_and_work_without_it():
     api = Wrapped()
     assert _unchecked(api, "call")(1) == ("raw", api, 1)
     assert _unchecked(Api(), "call")(2) == ("plain", 2)  # an SDK without raw_function
+
+
+def test_connections_are_kept_for_every_worker_thread(client):
+    from bot.line_client import CONNECTIONS_KEPT
+
+    kept = client._api_client.rest_client.pool_manager.connection_pool_kw["maxsize"]
+    assert kept == CONNECTIONS_KEPT >= 16  # chatcart worker's default thread count
