@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="background workers only (needs REDIS_URL)")
-    worker.add_argument("--threads", type=int, default=16,
+    worker.add_argument("--threads", type=int, default=32,
                         help="conversations handled at once; a thread waits out each "
                              "platform call, so more threads hide the platforms' latency")
     worker.add_argument("--claim-idle-ms", type=int, default=30_000,

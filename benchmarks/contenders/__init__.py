@@ -29,7 +29,7 @@ class ChatcartShape:
 
     web_workers: int = GUNICORN["workers"]
     worker_processes: int = 2
-    worker_threads: int = 16  # chatcart worker's default
+    worker_threads: int = 32  # chatcart worker's default
 
 
 @dataclass

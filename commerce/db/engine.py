@@ -22,8 +22,8 @@ READ_ONLY = "chatcart_read_only"
 _GATED = "chatcart_write_gate"
 
 
-#: A worker process runs 16 threads plus its sweepers, which may all read at once.
-_FILE_POOL = {"pool_size": 20, "max_overflow": 20}
+#: A worker process runs 32 threads plus its sweepers, which may all read at once.
+_FILE_POOL = {"pool_size": 40, "max_overflow": 20}
 
 
 def _is_file(url: str) -> bool:

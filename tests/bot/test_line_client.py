@@ -254,4 +254,4 @@ def test_connections_are_kept_for_every_worker_thread(client):
     from bot.line_client import CONNECTIONS_KEPT
 
     kept = client._api_client.rest_client.pool_manager.connection_pool_kw["maxsize"]
-    assert kept == CONNECTIONS_KEPT >= 16  # chatcart worker's default thread count
+    assert kept == CONNECTIONS_KEPT >= 32  # chatcart worker's default thread count
