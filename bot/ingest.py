@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import redis
 
 from bot.events import InboundEvent
+from bot.group_commit import GroupCommit
 from flows.keys import KeyBuilder
 
 DEDUPE_SECONDS = 48 * 3600
@@ -34,18 +35,19 @@ _encode_entry = json.JSONEncoder(ensure_ascii=False).encode
 
 _INGEST = """
 local ttl = ARGV[1]
-local stored = 0
+local stored = {}
 local count = (#KEYS - 2) / 2
 for e = 1, count do
   local seen = KEYS[1 + 2 * e]
   local box = KEYS[2 + 2 * e]
   local conv = ARGV[2 * e]
+  stored[e] = 0
   if redis.call('SET', seen, '1', 'NX', 'EX', ttl) then
     redis.call('RPUSH', box, ARGV[2 * e + 1])
     if redis.call('SADD', KEYS[2], conv) == 1 then
       redis.call('XADD', KEYS[1], '*', 'c', conv)
     end
-    stored = stored + 1
+    stored[e] = 1
   end
 end
 return stored
@@ -75,6 +77,14 @@ class InboxKeys:
         return self.builder.head("inbound:mailbox")
 
 
+class _Ingest:
+    __slots__ = ("events", "stored")
+
+    def __init__(self, events: Sequence[InboundEvent]) -> None:
+        self.events = events
+        self.stored = 0
+
+
 class Ingestor:
     def __init__(self, client: redis.Redis, keys: KeyBuilder,
                  dedupe_seconds: int = DEDUPE_SECONDS) -> None:
@@ -85,6 +95,7 @@ class Ingestor:
         self._sha = hashlib.sha1(_INGEST.encode("utf-8")).hexdigest()
         self._idle: list[redis.Redis] = []
         self._pid = os.getpid()
+        self._group: GroupCommit[_Ingest] = GroupCommit(self._store)
 
     def ensure_group(self) -> None:
         try:
@@ -94,21 +105,38 @@ class Ingestor:
                 raise
 
     def ingest(self, events: Sequence[InboundEvent]) -> int:
-        """Store events not seen before; returns how many were new."""
+        """Store events not seen before; returns how many were new. Returns only
+        once they are stored in Redis.
+
+        Webhooks that arrive while another thread's call is under way are stored
+        together, in the next call (``GroupCommit``): a busy server makes one
+        round trip for several webhooks, and each request still answers only
+        after its own events are stored."""
         if not events:
             return 0
+        job = _Ingest(events)
+        self._group.submit(job)
+        return job.stored
+
+    def _store(self, jobs: Sequence[_Ingest]) -> None:
         names = self.keys
         keys = [names.ready, names.scheduled]
         args: list[str | int] = [self._ttl]
-        for event in events:
-            conv = event.conversation.as_str()
-            keys.append(names.seen(event))
-            keys.append(names.mailbox(conv))
-            args.append(conv)
-            args.append(_encode_entry(event.to_dict()))
-        return int(self._call(keys, args))
+        for job in jobs:
+            for event in job.events:
+                conv = event.conversation.as_str()
+                keys.append(names.seen(event))
+                keys.append(names.mailbox(conv))
+                args.append(conv)
+                args.append(_encode_entry(event.to_dict()))
+        flags = self._call(keys, args)
+        start = 0
+        for job in jobs:
+            end = start + len(job.events)
+            job.stored = sum(int(flag) for flag in flags[start:end])
+            start = end
 
-    def _call(self, keys: list[str], args: list[str | int]) -> object:
+    def _call(self, keys: list[str], args: list[str | int]) -> list[int]:
         """Run the script on a single-connection client taken from a free list.
 
         Each client holds one connection of the shared pool, so a call skips the

@@ -94,3 +94,46 @@ def test_concurrent_calls_share_a_few_connections_and_store_everything_once(
     for user in users:
         assert [e.text for e in stored(client, ingestor, user)] == [f"第{n}句" for n in range(25)]
     assert len(client.client_list()) - connections_before <= len(users)
+
+
+def test_webhooks_arriving_during_a_call_are_stored_together_each_with_its_own_count(
+        client, ingestor, monkeypatch):
+    ingestor.ingest([event("U9", 0)])  # stored before: its redelivery counts 0 below
+    calls: list[int] = []
+    first_sent, go_on = threading.Event(), threading.Event()
+    real_call = ingestor._call
+
+    def call(keys, args):  # noqa: ANN001
+        calls.append((len(keys) - 2) // 2)  # events in this round trip
+        if len(calls) == 1:
+            first_sent.set()
+            assert go_on.wait(5)
+        return real_call(keys, args)
+
+    monkeypatch.setattr(ingestor, "_call", call)
+    counts: dict[str, int] = {}
+
+    def ingest(name: str, events: list[InboundEvent]) -> None:
+        counts[name] = ingestor.ingest(events)
+
+    first = threading.Thread(target=ingest, args=("first", [event("U1", 1)]))
+    first.start()
+    assert first_sent.wait(5)
+    later = {"a": [event("U2", 1), event("U2", 2)], "b": [event("U9", 0)],
+             "c": [event("U3", 1), event("U9", 1)]}
+    threads = [threading.Thread(target=ingest, args=item) for item in later.items()]
+    for thread in threads:
+        thread.start()
+    deadline = threading.Event()
+    for _ in range(500):  # bounded: until all three wait behind the first call
+        if len(ingestor._group._queue) == 3:
+            break
+        deadline.wait(0.01)
+    go_on.set()
+    for thread in [first, *threads]:
+        thread.join(5)
+        assert not thread.is_alive()
+    assert calls == [1, 5]  # one round trip for the three webhooks that waited
+    assert counts == {"first": 1, "a": 2, "b": 0, "c": 2}
+    assert [e.text for e in stored(client, ingestor, "U2")] == ["第1句", "第2句"]
+    assert [e.event_id for e in stored(client, ingestor, "U9")] == ["U9-0", "U9-1"]
