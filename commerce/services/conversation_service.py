@@ -211,8 +211,8 @@ class ConversationService:
         Takes no write lock: on the hot path the event is written once, with its
         replies, by ``record_handled``. Only a first contact writes here (the
         conversation is created)."""
-        with self._uow.read() as session:
-            row = session.execute(_OPEN_INBOUND, {
+        with self._uow.read_connection() as connection:
+            row = connection.execute(_OPEN_INBOUND, {
                 "channel": key.channel.value, "account": key.account, "user_id": key.user_id,
                 "event_id": event_id}).first()
         if row is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.db.engine import READ_ONLY
@@ -29,6 +30,15 @@ class UnitOfWork:
             yield session
         finally:
             session.close()  # ends the transaction; loaded objects stay readable
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """Like ``read``, but a plain connection instead of a Session: for a hot-path
+        query of one prebuilt statement, where the Session's bookkeeping (about a
+        third of such a read's cost) buys nothing."""
+        with self._factory.kw["bind"].connect() as connection:
+            connection.execution_options(**{READ_ONLY: True})
+            yield connection
 
     @contextmanager
     def __call__(self) -> Iterator[Session]:

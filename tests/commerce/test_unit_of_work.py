@@ -21,8 +21,10 @@ def uow(tmp_path):
     engine.dispose()
 
 
-def test_a_reader_does_not_wait_for_an_open_writer(uow):
+@pytest.mark.parametrize("reading", ["session", "connection"])
+def test_a_reader_does_not_wait_for_an_open_writer(uow, reading):
     writing, done = threading.Event(), threading.Event()
+    read = uow.read if reading == "session" else uow.read_connection
 
     def writer():
         with uow() as session:
@@ -34,8 +36,8 @@ def test_a_reader_does_not_wait_for_an_open_writer(uow):
     thread.start()
     assert writing.wait(10)
     try:
-        # would block for the busy timeout (10 s) and then fail if it took the write lock
-        with uow.read() as session:
+        # would block (the write gate, or the busy timeout) if it took the write lock
+        with read() as session:
             assert session.execute(text("SELECT count(*) FROM t")).scalar() == 1
     finally:
         done.set()
