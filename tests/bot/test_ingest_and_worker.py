@@ -2,6 +2,7 @@
 
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
@@ -32,6 +33,19 @@ def parts(redis_url):
 def make_worker(parts, handler, name="w1", **kw):
     client, _keys, ingestor, locks = parts
     return InboxWorker(client, ingestor, locks, handler, consumer=name, block_ms=10, **kw)
+
+
+
+@contextmanager
+def locked_for(locks, conversation, seconds: float):  # noqa: ANN001
+    """Another worker holds ``conversation``'s lock, and frees it after ``seconds``."""
+    lease = locks.acquire(conversation)
+    timer = threading.Timer(seconds, lease.release)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def test_duplicates_are_dropped_and_one_announcement_per_conversation(parts):
@@ -202,13 +216,8 @@ def test_a_conversation_locked_when_announced_is_handled_once_the_lock_frees(par
     seen: list[str] = []
     worker = make_worker(parts, lambda e: seen.append(e.text), lock_wait=5)
     ingestor.ingest([event("U1", 0), event("U1", 1)])
-    lease = locks.acquire(event("U1", 0).conversation)
-    timer = threading.Timer(0.2, lease.release)
-    timer.start()
-    try:
+    with locked_for(locks, event("U1", 0).conversation, 0.2):
         assert worker.run_once() == 2
-    finally:
-        timer.cancel()
     assert seen == ["0", "1"]
     assert client.xlen(ingestor.keys.ready) == 0
     assert client.xpending(ingestor.keys.ready, "workers")["pending"] == 0
@@ -309,13 +318,8 @@ def test_a_chained_conversation_locked_by_another_worker_is_waited_for(parts):
 
     worker._drain = spy
     ingestor.ingest([event("U1", 0), event("U2", 0), event("U2", 1)])
-    lease = locks.acquire(event("U2", 0).conversation)
-    timer = threading.Timer(0.3, lease.release)
-    timer.start()
-    try:
+    with locked_for(locks, event("U2", 0).conversation, 0.3):
         assert worker.run_once() == 3
-    finally:
-        timer.cancel()
     assert drained == ["line:main:U2"]
     assert seen == ["U1-0", "U2-0", "U2-1"]
     assert_all_finished(client, ingestor, locks, ["U1", "U2"])

@@ -9,19 +9,15 @@ import pytest
 from sqlalchemy import text
 
 from bot.group_commit import SharedWrites
-from commerce.db.engine import make_engine, make_session_factory
-from commerce.services.uow import UnitOfWork, after_commit
+from commerce.services.uow import after_commit
 from tests.bot.test_group_commit import waiting_for
+from tests.support.sqlite_uow import sqlite_uow
 
 
 @pytest.fixture
 def uow(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'writes.sqlite3'}")
-    work = UnitOfWork(make_session_factory(engine))
-    with work() as session:
-        session.execute(text("CREATE TABLE t (x INTEGER UNIQUE)"))
-    yield work
-    engine.dispose()
+    with sqlite_uow(tmp_path / "writes.sqlite3", "CREATE TABLE t (x INTEGER UNIQUE)") as work:
+        yield work
 
 
 def rows(uow) -> list[int]:

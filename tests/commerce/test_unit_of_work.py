@@ -6,19 +6,15 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from commerce.db.engine import make_engine, make_session_factory
-from commerce.services.uow import UnitOfWork, after_commit
+from commerce.services.uow import after_commit
+from tests.support.sqlite_uow import sqlite_uow
 
 
 @pytest.fixture
 def uow(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'uow.sqlite3'}")
-    work = UnitOfWork(make_session_factory(engine))
-    with work() as session:
-        session.execute(text("CREATE TABLE t (x INTEGER)"))
-        session.execute(text("INSERT INTO t VALUES (1)"))
-    yield work
-    engine.dispose()
+    with sqlite_uow(tmp_path / "uow.sqlite3", "CREATE TABLE t (x INTEGER)",
+                    "INSERT INTO t VALUES (1)") as work:
+        yield work
 
 
 @pytest.mark.parametrize("reading", ["session", "connection"])
