@@ -105,12 +105,11 @@ class _Job:
 class SharedWrites:
     """One process's short SQL writes, from many threads, committed together.
 
-    On SQLite the write lock is the bottleneck of a busy worker: eight threads per
-    process each took it for a turn (the event with its replies) and again for the
-    ``sent`` marks, and a thread holding it also had to win the GIL back after each
-    statement, so the lock was held about 2 ms per write and hardly ever free.
-    Writes given to ``run`` while another is being committed are made in the next
-    transaction together, so the lock is taken once per group, not per write.
+    On SQLite every write transaction takes the database's one write lock, and a
+    busy worker process has many threads that each write twice per turn (the event
+    with its replies, then the ``sent`` marks). Writes given to ``run`` while
+    another is being committed are made in the next transaction together, so the
+    lock is taken once per group, not per write (docs/performance.md, item 14).
 
     A group is tried as one transaction. If any of its writes fails, that
     transaction is rolled back and each write is made again alone, so only the
@@ -149,16 +148,14 @@ class SharedWrites:
             except Exception:  # noqa: BLE001 - one of them failed: each alone below
                 log.info("shared write failed; writing its %d parts one by one", len(jobs))
         for job in jobs:
-            job.hooks = []
             try:
-                with self._uow() as session:
-                    session.info["after_commit"] = job.hooks
-                    job.result = job.work(session)
+                self._together([job])
             except Exception as exc:  # noqa: BLE001 - handed to that job's caller
                 job.error = exc
 
     def _together(self, jobs: Sequence[_Job]) -> None:
-        """All in one transaction; the first error rolls it all back."""
+        """All in one transaction; the first error rolls it all back. Each job's
+        ``after_commit`` hooks are kept on the job, for its caller to run."""
         with self._uow() as session:
             for job in jobs:
                 job.hooks = []

@@ -195,9 +195,7 @@ class Sender:
                 if self._on_push is not None and not result.already_accepted:
                     self._on_push(conv.account)
             ids.extend(result.sent_message_ids)
-            if index < len(parts) - 1:
-                self._mark_part(batch.batch_id, index)
-                marked = True
+            marked = self._mark_part(batch.batch_id, index, len(parts)) or marked
         return ids, marked
 
     def _send_messenger(self, conv: ConversationView, pending: PendingBatch, done: set[int]
@@ -230,9 +228,7 @@ class Sender:
                     raise Retry(self._delay(batch.batch_id, exc.retry_after),
                                 exc.message) from None
                 raise Undeliverable(f"Messenger 拒絕：{exc.message}") from None
-            if index < len(parts) - 1:
-                self._mark_part(batch.batch_id, index)
-                marked = True
+            marked = self._mark_part(batch.batch_id, index, len(parts)) or marked
         return ids, marked
 
     # -- bookkeeping --------------------------------------------------------------
@@ -254,12 +250,17 @@ class Sender:
     def _done_parts(self, batch_id: str) -> set[int]:
         return {int(x) for x in self._redis.smembers(self._progress_key(batch_id))}
 
-    def _mark_part(self, batch_id: str, index: int) -> None:
+    def _mark_part(self, batch_id: str, index: int, parts: int) -> bool:
+        """Record that part ``index`` of ``parts`` went out, unless it is the last
+        one (see ``_send``); True when a mark was written."""
+        if index == parts - 1:
+            return False
         key = self._progress_key(batch_id)
         pipe = self._redis.pipeline(transaction=False)
         pipe.sadd(key, index)
         pipe.expire(key, 7 * 24 * 3600)
         pipe.execute()
+        return True
 
     def _delay(self, batch_id: str, retry_after: float | None) -> float:
         attempt = int(self._redis.hget(self._attempts_key(), batch_id) or 0)

@@ -10,6 +10,7 @@ from PIL import Image as PILImage
 
 from bot.messages import Image, Text
 from bot.routing import EchoRouter
+from bot.sandbox.faults import FaultRule
 from tests.support.chat_story import conversation, texts
 from tests.support.live_shop import start_live_shop, wait_until
 
@@ -156,3 +157,28 @@ def test_follow_unfollow_postback_and_referral_reach_the_dispatcher(echo_live):
                == ["referral"], message="referral recorded")
     assert echo_live.container.conversations.history(ben_conv.id)[0].payload["ref"] \
         == "bind-123456"
+
+
+def test_a_batch_that_fails_midway_resumes_after_the_part_that_went_out(echo_live):
+    """Messenger sends one message per call. The first goes out (its progress is
+    marked), the second fails with a 500: the retry sends only the second, and
+    once the batch is marked sent its progress is cleared from Redis."""
+    bob = echo_live.customer("Bob", "messenger")
+    bob.says("在嗎？")  # opens Messenger's 24-hour window
+    wait_until(lambda: texts(bob), message="the echo")
+    conv_id = conversation(echo_live, bob).id
+    before = len(bob.seen())
+    calls_before = len(echo_live.emulator.calls("messenger"))
+    faults = echo_live.emulator.faults
+    faults.add(FaultRule(channel="messenger", endpoint="send", delay=0.01))  # 1st: goes out
+    faults.add(FaultRule(channel="messenger", endpoint="send", status=500))  # 2nd: fails once
+    echo_live.container.chat.notifier.send(
+        conv_id, [Text("新品到貨"), Image("https://example.com/new.jpg")], human=True)
+    wait_until(lambda: len(bob.seen()) == before + 2, message="both parts delivered")
+    text, image = bob.seen()[before:]
+    assert "新品到貨" in str(text) and "new.jpg" in str(image)
+    sends = [c.status for c in echo_live.emulator.calls("messenger")[calls_before:]
+             if c.endpoint == "send"]
+    assert sends == [200, 500, 200]  # the text was not sent again
+    redis = echo_live.container.redis
+    assert not list(redis.scan_iter(match="*outbox:parts*"))
