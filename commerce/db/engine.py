@@ -44,7 +44,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             url,
             echo=echo,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-            **_FILE_POOL if _is_file(url) else {},
+            **(_FILE_POOL if _is_file(url) else {}),
         )
 
         @event.listens_for(engine, "connect")
