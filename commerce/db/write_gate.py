@@ -24,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import weakref
 from pathlib import Path
 
 
@@ -35,8 +36,10 @@ class WriteGate:
         self._wait = wait_seconds
         self._lock = threading.Lock()
         self._fd: int | None = None
-        self._pid = os.getpid()
-        os.register_at_fork(after_in_child=self._forget_parent)
+        # Held weakly: fork handlers cannot be removed, and a gate lives as long as
+        # its engine, which tests create by the hundred.
+        forget = weakref.WeakMethod(self._forget_parent)
+        os.register_at_fork(after_in_child=lambda: (method := forget()) and method())
 
     def enter(self) -> None:
         if not self._lock.acquire(timeout=self._wait):
@@ -59,9 +62,8 @@ class WriteGate:
     def _file(self) -> int | None:
         if self._path is None:
             return None
-        if self._fd is None or self._pid != os.getpid():
+        if self._fd is None:
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
         return self._fd
 
     def _forget_parent(self) -> None:

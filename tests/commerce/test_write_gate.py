@@ -112,3 +112,28 @@ def test_threads_of_one_process_that_cannot_get_in_in_time_get_a_clear_error():
     assert errors and "no SQL write slot" in str(errors[0])
     gate.enter()  # free again
     gate.leave()
+
+
+def test_a_forked_child_queues_behind_its_parent_and_a_dropped_gate_is_freed(tmp_path):
+    import gc
+    import os
+    import weakref
+
+    gate = WriteGate(tmp_path / "x.writelock", 5)
+    gate.enter()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child has its own open file, so the parent's flock holds it
+            waiting = threading.Thread(target=gate.enter, daemon=True)
+            waiting.start()
+            waiting.join(0.3)
+            os._exit(0 if waiting.is_alive() else 1)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        gate.leave()
+    assert os.waitstatus_to_exitcode(status) == 0
+    dropped = WriteGate(None, 1)
+    ref = weakref.ref(dropped)
+    del dropped
+    gc.collect()
+    assert ref() is None  # the fork handler does not keep it alive
