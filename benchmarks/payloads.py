@@ -61,7 +61,9 @@ def webhook(batch: str, index: int, user: int, text: str | None = None,
         "type": "message",
         "message": {"type": "text", "id": f"{batch}{index:09d}", "quoteToken": f"q{token}",
                     "text": text if text is not None else code_text(index)},
-        "webhookEventId": f"01{batch}{index:0{24 - len(batch)}d}",
+        # The dash ends the batch name: without it batch "s1" index 0123 and batch
+        # "s10" index 123 had the same id, and chatcart's dedupe dropped a whole run.
+        "webhookEventId": f"01{batch}-{index:0{23 - len(batch)}d}",
         "deliveryContext": {"isRedelivery": False},
         "timestamp": timestamp_ms if timestamp_ms is not None else int(time.time() * 1000),
         "source": {"type": "user", "userId": user_id(user)},
