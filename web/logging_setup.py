@@ -107,13 +107,13 @@ def setup_logging(level: str = "INFO", *, json_lines: bool | None = None) -> Non
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Neither format prints the source file, line, thread or process, so records
-    # need not look them up: the caller lookup walks the stack on every record (the
-    # "Optimization" section of the logging HOWTO names these switches).
+    # Neither format prints the source file or line, so records need not look the
+    # caller up: that walks the stack on every record (the "Optimization" section of
+    # the logging HOWTO names this switch). A record then says line 0 of
+    # "(unknown file)", which any format can still print. The thread and process
+    # switches stay on: they are cheap, and gunicorn's own format prints
+    # ``%(process)d``, which fails on the None a switched-off record carries.
     logging._srcfile = None  # type: ignore[attr-defined]
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # transitions logs every callback it runs (several lines per chat message, with

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import sys
 from datetime import datetime, timezone
@@ -75,3 +76,24 @@ def test_whole_lines_match_the_reference(created):
 def test_extras_may_override_the_fixed_fields_as_before():
     rec = record(level="custom")
     assert json.loads(JsonFormatter().format(rec))["level"] == "custom"
+
+
+def test_other_formats_still_print_the_process_and_thread_after_setup() -> None:
+    """gunicorn's own lines (``[%(process)d]``) go through the same logging module in
+    a web worker; its "Worker exiting" line once failed with a TypeError because
+    setup switched process lookups off."""
+    from web.logging_setup import setup_logging
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, logging._srcfile)  # type: ignore[attr-defined]
+    try:
+        setup_logging(json_lines=True)
+        line = logging.Formatter("[%(process)d] [%(thread)d] %(threadName)s %(message)s"
+                                 ).format(logging.getLogger("gunicorn.error").makeRecord(
+                                     "gunicorn.error", logging.INFO, "(unknown file)", 0,
+                                     "Worker exiting (pid: %s)", (7,), None))
+    finally:
+        root.handlers[:], level, logging._srcfile = saved  # type: ignore[attr-defined]
+        root.setLevel(level)
+    assert line.startswith(f"[{os.getpid()}] [")
+    assert line.endswith("Worker exiting (pid: 7)")
