@@ -15,7 +15,6 @@ this exact code.
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -29,8 +28,6 @@ from linebot.v3.messaging import (
     Configuration,
     MessagingApi,
     MessagingApiBlob,
-    PushMessageRequest,
-    ReplyMessageRequest,
 )
 
 from bot.events import MediaGone, MediaTooLarge
@@ -108,20 +105,19 @@ class LineClient:
     def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> SendResult:
         """Free, but the token is single use and short-lived; see
         ``LineApiError.is_invalid_reply_token``."""
-        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
-        _, headers, body = self._call(_unchecked(self._api, "reply_message_with_http_info"),
-                                      request)
+        _, headers, body = self._send("/v2/bot/message/reply", {
+            "replyToken": reply_token, "messages": _batch(messages),
+            "notificationDisabled": False})
         return _sent(headers, body)
 
     def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> SendResult:
         """Counts toward the monthly quota. ``retry_key`` (a UUID) must be the same
         on every attempt of this one push and never reused for another."""
         uuid.UUID(retry_key)
-        request = PushMessageRequest.from_dict({"to": to, "messages": messages})
-        status, headers, body = self._call(
-            _unchecked(self._api, "push_message_with_http_info"),
-            request,
-            x_line_retry_key=retry_key,
+        status, headers, body = self._send(
+            "/v2/bot/message/push",
+            {"to": to, "messages": _batch(messages), "notificationDisabled": False},
+            {"X-Line-Retry-Key": retry_key},
             accept_status=(409,),
         )
         if status == 409:
@@ -176,6 +172,24 @@ class LineClient:
         content_type = _header(headers, "content-type") or "application/octet-stream"
         return body, content_type
 
+    def _send(self, path: str, body: dict[str, Any], headers: Mapping[str, str] | None = None,
+              *, accept_status: tuple[int, ...] = ()) -> tuple[int, Mapping[str, str], bytes]:
+        """POST a reply or push body as built, through the SDK's ``ApiClient`` (its
+        configuration, auth, connection pool and errors).
+
+        The SDK's ``reply_message`` would first turn the body into its pydantic
+        models and back into a dict: about a quarter of the call's CPU, on every
+        reply a worker sends (docs/performance.md, item 23), and a model that does
+        not know a newer field drops it silently. The renderer's output is checked
+        against those same models in the tests (``tests/bot/test_line_render.py``).
+        """
+        return self._call(self._api_client.call_api, path, "POST",
+                          header_params={"Accept": "application/json",
+                                         "Content-Type": "application/json",
+                                         **(headers or {})},
+                          body=body, response_types_map={}, auth_settings=["Bearer"],
+                          accept_status=accept_status)
+
     def _call(
         self,
         method: Callable[..., Any],
@@ -200,17 +214,12 @@ class LineClient:
         return response.status_code, response.headers or {}, bytes(response.raw_data or b"")
 
 
-def _unchecked(api: object, name: str) -> Callable[..., Any]:
-    """``api.<name>`` without the SDK's argument validation when it can be skipped.
-
-    The SDK wraps each call in pydantic's ``validate_arguments``, which checks
-    (and copies) a request model that ``from_dict`` has just built and checked
-    (about 2 % of a busy worker's CPU in the benchmark's profile). The
-    undecorated function is
-    kept by pydantic as ``raw_function``; an SDK without it is called as is."""
-    method = getattr(api, name)
-    raw = getattr(method, "raw_function", None)
-    return functools.partial(raw, api) if raw is not None else method
+def _batch(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A reply or push carries 1 to 5 messages; anything else is our bug, refused
+    before a request is made (the platform would answer 400)."""
+    if not 1 <= len(messages) <= 5:
+        raise ValueError(f"a LINE reply or push carries 1-5 messages, not {len(messages)}")
+    return messages
 
 
 #: Connections kept open per API host. The SDK's default (5 per CPU) is below a

@@ -230,24 +230,19 @@ def test_content_server_error_stays_a_line_api_error(data_api, client):
     assert error.status == 503 and error.is_retryable
 
 
-def test_sdk_calls_skip_only_the_argument_validation_and_work_without_it():
-    from bot.line_client import _unchecked
+def test_a_batch_without_messages_is_refused_before_sending(api, client):
+    with pytest.raises(ValueError):
+        client.reply("reply-token", [])
+    assert api.requests == []
 
-    class Api:
-        def call(self, x):
-            return ("plain", x)
 
-    def validated(self, x):
-        raise AssertionError("validation wrapper called")
-
-    validated.raw_function = lambda self, x: ("raw", self, x)
-
-    class Wrapped(Api):
-        call = validated
-
-    api = Wrapped()
-    assert _unchecked(api, "call")(1) == ("raw", api, 1)
-    assert _unchecked(Api(), "call")(2) == ("plain", 2)  # an SDK without raw_function
+def test_fields_the_sdk_models_do_not_know_still_go_out(api, client):
+    """The body is posted as built: the SDK's models would drop a field they do not
+    know (a newer API's), silently."""
+    api.reply("POST", "/v2/bot/message/reply", json_body={"sentMessages": [{"id": "m1"}]})
+    message = {"type": "text", "text": "hi", "someNewerField": {"x": 1}}
+    client.reply("reply-token", [message])
+    assert api.only_request().json()["messages"] == [message]
 
 
 def test_connections_are_kept_for_every_worker_thread(client):
