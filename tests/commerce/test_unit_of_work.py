@@ -51,3 +51,14 @@ def test_a_failed_writer_rolls_back_and_skips_its_after_commit_hooks(uow):
     assert ran == []
     with uow.read() as session:
         assert session.execute(text("SELECT count(*) FROM t WHERE x = 3")).scalar() == 0
+
+
+def test_a_one_statement_read_runs_without_a_begin_and_a_session_read_with_one(uow):
+    """``read_connection`` is for one statement, which SQLite runs as its own
+    transaction; a Session read may run several, so it keeps one snapshot."""
+    with uow.read_connection() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 1
+        assert not connection.connection.driver_connection.in_transaction
+    with uow.read() as session:
+        assert session.execute(text("SELECT count(*) FROM t")).scalar() == 1
+        assert session.connection().connection.driver_connection.in_transaction
