@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from bot.events import EventKind, InboundEvent, MediaError
 from bot.outbox import OutboundBatch, Outbox, PendingBatch
@@ -75,10 +75,10 @@ class Dispatcher:
                 self._conversations.record_inbound(conv.id, **record)
             raise
 
-        def write(session: Session) -> list[PendingBatch]:
-            self._conversations.record_handled(session, conv.id, media_id=media_id,
+        def write(connection: Connection) -> list[PendingBatch]:
+            self._conversations.record_handled(connection, conv.id, media_id=media_id,
                                                seen=start.seen, **record)
-            return self._outbox.add(session, batches)
+            return self._outbox.add(connection, batches)
 
         pending = self._outbox.writes.run(write)
         if start.has_held and event.kind in CUSTOMER_WROTE:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import redis
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.group_commit import SharedWrites
@@ -103,9 +103,10 @@ class Outbox:
     def enqueue(self, batches: Sequence[OutboundBatch]) -> list[PendingBatch]:
         """Persist batches on their own (replies to an inbound event are written with
         it instead, through ``add``)."""
-        return self.writes.run(lambda session: self.add(session, batches))
+        return self.writes.run(lambda connection: self.add(connection, batches))
 
-    def add(self, session: Session, batches: Sequence[OutboundBatch]) -> list[PendingBatch]:
+    def add(self, session: Session | Connection, batches: Sequence[OutboundBatch]
+            ) -> list[PendingBatch]:
         """Write ``batches`` as queued rows inside the caller's unit of work, and return
         them as the sender takes them: a batch just written need not be read back."""
         rows = [
@@ -176,7 +177,7 @@ class Outbox:
                         "platform_id": platform_id}
                        for row_id, platform_id in zip(row_ids, ids, strict=True)]
         if params:
-            self.writes.run(lambda session: session.execute(_MARK_SENT, params))
+            self.writes.run_many(_MARK_SENT, params)
 
     def schedule_retry(self, batch_id: str, delay_seconds: float) -> None:
         self._redis.zadd(self.due_key, {batch_id: time.time() + delay_seconds})

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    Connection,
     Select,
     Update,
     bindparam,
@@ -226,7 +227,7 @@ class ConversationService:
         return InboundStart(view, seen_id, handled, has_held)
 
     def record_handled(
-        self, session: Session, conversation_id: int, *, event_id: str, kind: str,
+        self, session: Session | Connection, conversation_id: int, *, event_id: str, kind: str,
         text: str = "", payload: dict | None = None, at: datetime,
         media_id: int | None = None, seen: int | None = None,
     ) -> int:

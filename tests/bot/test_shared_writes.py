@@ -135,3 +135,74 @@ def test_a_lone_failing_write_raises_and_leaves_nothing(uow):
         writes.run(broken)
     assert rows(uow) == []
     assert writes.run(insert(9)) == 90
+
+
+
+def in_threads(*calls) -> tuple[list[threading.Thread], dict[int, Exception]]:
+    errors: dict[int, Exception] = {}
+
+    def call(index, fn):
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001
+            errors[index] = exc
+
+    threads = [threading.Thread(target=call, args=(i, fn)) for i, fn in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    return threads, errors
+
+
+def test_same_statement_writes_of_a_group_go_out_as_one_executemany(uow):
+    from sqlalchemy import event
+
+    writes = SharedWrites(uow)
+    statement = text("INSERT INTO t VALUES (:x)")
+    inserts: list[int] = []  # rows per INSERT sent to SQLite
+    engine = uow._factory.kw["bind"]
+
+    def count(_conn, _cursor, sql, params, _context, executemany):  # noqa: ANN001
+        if sql.startswith("INSERT"):
+            inserts.append(len(params) if executemany else 1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        first, release = blocked_first_write(writes)
+        threads, errors = in_threads(
+            lambda: writes.run_many(statement, [{"x": 1}, {"x": 2}]),
+            lambda: writes.run_many(statement, [{"x": 3}]),
+            lambda: writes.run(insert(4)))
+        waiting_for(lambda: len(writes._group._queue) == 3)
+        release.set()
+        for thread in [first, *threads]:
+            thread.join(5)
+            assert not thread.is_alive()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert errors == {}
+    assert rows(uow) == [0, 1, 2, 3, 4]
+    assert sorted(inserts) == [1, 1, 3]  # the blocked one, insert(4), the three together
+    assert writes.groups == 2
+
+
+def test_a_failing_executemany_write_fails_alone(uow):
+    writes = SharedWrites(uow)
+    writes.run(insert(7))
+    statement = text("INSERT INTO t VALUES (:x)")
+    first, release = blocked_first_write(writes)
+    threads, errors = in_threads(
+        lambda: writes.run_many(statement, [{"x": 1}]),
+        lambda: writes.run_many(statement, [{"x": 2}, {"x": 7}]),  # UNIQUE violation
+        lambda: writes.run(insert(3)))
+    waiting_for(lambda: len(writes._group._queue) == 3)
+    release.set()
+    for thread in [first, *threads]:
+        thread.join(5)
+    assert set(errors) == {1} and "UNIQUE" in str(errors[1])
+    assert rows(uow) == [0, 1, 3, 7]
+
+
+def test_after_commit_on_a_plain_connection_needs_a_writer_that_runs_hooks(uow):
+    engine = uow._factory.kw["bind"]
+    with engine.connect() as connection, pytest.raises(RuntimeError, match="runs no hooks"):
+        after_commit(connection, lambda: None)
