@@ -7,6 +7,7 @@ import logging
 import os
 import random
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
@@ -97,3 +98,82 @@ def test_other_formats_still_print_the_process_and_thread_after_setup() -> None:
         root.setLevel(level)
     assert line.startswith(f"[{os.getpid()}] [")
     assert line.endswith("Worker exiting (pid: 7)")
+
+
+@contextmanager
+def service_logging(path):
+    """``setup_logging`` as a service runs it, its handler writing to ``path``; used
+    inside a test, as pytest puts its own capture handlers in place for the test."""
+    from web.logging_setup import setup_logging
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, logging._srcfile)  # type: ignore[attr-defined]
+    with open(path, "w", encoding="utf-8") as stream:
+        setup_logging(json_lines=True)
+        root.handlers[0].setStream(stream)
+        try:
+            yield path
+        finally:
+            root.handlers[:], level, logging._srcfile = saved  # type: ignore[attr-defined]
+            root.setLevel(level)
+
+
+def test_the_direct_access_line_is_the_line_the_formatter_writes(tmp_path):
+    import time as clock
+
+    from web.logging_setup import _direct_fd, log_access
+
+    token = request_id_var.set("req-0001")
+    try:
+        with service_logging(tmp_path / "service.log") as log:
+            assert _direct_fd() is not None  # the line below takes the direct way
+            log_access("POST", "/webhooks/line", 200, clock.perf_counter() - 0.0123)
+            logging.getLogger("chatcart.http").info(
+                "%s %s %s", "POST", "/webhooks/line", 200, extra={"ms": 12.3})
+    finally:
+        request_id_var.reset(token)
+    direct, formatted = (json.loads(line) for line in
+                         log.read_text(encoding="utf-8").splitlines())
+    assert list(direct) == list(formatted)  # same fields, same order
+    assert direct["ms"] >= 12.3
+    assert {**direct, "ts": None, "ms": None} == {**formatted, "ts": None, "ms": None}
+    assert datetime.fromisoformat(direct["ts"]) <= datetime.fromisoformat(formatted["ts"])
+
+
+def test_access_lines_from_many_threads_stay_whole(tmp_path):
+    import threading
+    import time as clock
+
+    from web.logging_setup import log_access
+
+    def write(n: int) -> None:
+        token = request_id_var.set(f"thread-{n:04d}")
+        for _ in range(200):
+            log_access("POST", "/webhooks/line/" + "x" * 300, 200, clock.perf_counter())
+            logging.getLogger("chatcart.other").info("between")  # through the handler
+        request_id_var.reset(token)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    with service_logging(tmp_path / "service.log") as log:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    access = [line for line in lines if line["logger"] == "chatcart.http"]
+    assert len(lines) == 3200 and len(access) == 1600
+    assert sorted({line["request_id"] for line in access}) == [f"thread-{n:04d}" for n in range(8)]
+
+
+def test_a_capturing_handler_still_gets_access_records(tmp_path, caplog):
+    import time as clock
+
+    from web.logging_setup import _direct_fd, log_access
+
+    with service_logging(tmp_path / "service.log") as log:
+        logging.getLogger().addHandler(caplog.handler)
+        assert _direct_fd() is None
+        log_access("GET", "/readyz", 200, clock.perf_counter())
+    [record] = [r for r in caplog.records if r.name == "chatcart.http"]
+    assert record.getMessage() == "GET /readyz 200" and record.ms >= 0
+    assert json.loads(log.read_text(encoding="utf-8"))["msg"] == "GET /readyz 200"
