@@ -57,23 +57,30 @@ def turns(infra: Infra, running: Running, batch: str, settings: E2ESettings,
             "cpu_ms_per_turn": cpu_per_item(cpu_before, cpu_after, expected)}
 
 
-def measure(infra: Infra, running: Running, delay_ms: float, settings: E2ESettings,
-            *, warm: bool = True) -> dict:
-    """Warm-up round (unless ``warm`` is False), then ``settings.reps`` timed runs."""
-    name = running.name
+def measure(infra: Infra, contenders: dict[str, Running], delay_ms: float,
+            settings: E2ESettings, *, warm: bool = True) -> dict[str, dict]:
+    """A warm-up round per contender (unless ``warm`` is False), then
+    ``settings.reps`` rounds of one timed run per contender in turn, all of them
+    running throughout (see ``benchmarks.ingest.measure`` for why in turn)."""
     infra.fake.set_delay(delay_ms)
-    tag = "".join(ch for ch in name if ch.isalnum())[:6] + f"{int(delay_ms)}"
+    tags = {name: "".join(ch for ch in name if ch.isalnum())[:6] + f"{int(delay_ms)}"
+            for name in contenders}
     if warm:
-        turns(infra, running, f"{tag}w", settings, 1)
-    runs = []
+        for name, running in contenders.items():
+            turns(infra, running, f"{tags[name]}w", settings, 1)
+    runs: dict[str, list[dict]] = {name: [] for name in contenders}
     for rep in range(settings.reps):
-        run = turns(infra, running, f"{tag}x{rep}", settings, settings.rounds)
-        print(f"    {name} @ {delay_ms:g} ms run {rep + 1}: {run['turns_per_s']:,.0f} turns/s, "
-              f"turn p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms", flush=True)
-        runs.append(run)
-    return {"turns_per_s": spread([r["turns_per_s"] for r in runs]),
-            "p50_ms": spread([r["p50_ms"] for r in runs]),
-            "p99_ms": spread([r["p99_ms"] for r in runs]),
-            "cpu_ms_per_turn": {n: round(statistics.median(r["cpu_ms_per_turn"][n] for r in runs),
-                                         3) for n in runs[0]["cpu_ms_per_turn"]},
-            "delay_ms": delay_ms, "runs": runs, "settings": asdict(settings)}
+        for name, running in contenders.items():
+            run = turns(infra, running, f"{tags[name]}x{rep}", settings, settings.rounds)
+            print(f"    {name} @ {delay_ms:g} ms run {rep + 1}: "
+                  f"{run['turns_per_s']:,.0f} turns/s, turn p50 {run['p50_ms']:.1f} ms, "
+                  f"p99 {run['p99_ms']:.1f} ms", flush=True)
+            runs[name].append(run)
+    return {name: {"turns_per_s": spread([r["turns_per_s"] for r in rs]),
+                   "p50_ms": spread([r["p50_ms"] for r in rs]),
+                   "p99_ms": spread([r["p99_ms"] for r in rs]),
+                   "cpu_ms_per_turn": {n: round(statistics.median(
+                       r["cpu_ms_per_turn"][n] for r in rs), 3)
+                       for n in rs[0]["cpu_ms_per_turn"]},
+                   "delay_ms": delay_ms, "runs": rs, "settings": asdict(settings)}
+            for name, rs in runs.items()}

@@ -71,21 +71,28 @@ def _one_run(infra: Infra, running: Running, batch: str, settings: IngestSetting
     return run
 
 
-def measure(infra: Infra, running: Running, settings: IngestSettings) -> dict:
-    """Warm up, then ``settings.reps`` timed runs against a contender already serving."""
-    name = running.name
-    _one_run(infra, running, f"{_tag(name)}w", settings, settings.warmup_seconds)
-    runs = []
+def measure(infra: Infra, contenders: dict[str, Running], settings: IngestSettings
+            ) -> dict[str, dict]:
+    """Warm each contender up, then ``settings.reps`` rounds, each of one timed run
+    per contender in turn (all of them serving throughout, idle but for their own
+    run). The machine's speed drifts over minutes on a shared host; taking the
+    contenders' runs in turn puts that drift into every contender's spread instead
+    of into the ratio between them."""
+    for name, running in contenders.items():
+        _one_run(infra, running, f"{_tag(name)}w", settings, settings.warmup_seconds)
+    runs: dict[str, list[dict]] = {name: [] for name in contenders}
     for rep in range(settings.reps):
-        run = _one_run(infra, running, f"{_tag(name)}{rep}", settings, settings.seconds)
-        print(f"    {name} run {rep + 1}: {run['acks_per_s']:,.0f} acks/s, "
-              f"p50 {run['p50_ms']:.2f} ms, p99 {run['p99_ms']:.2f} ms", flush=True)
-        runs.append(run)
-    return {"acks_per_s": spread([r["acks_per_s"] for r in runs]),
-            "p50_ms": spread([r["p50_ms"] for r in runs]),
-            "p99_ms": spread([r["p99_ms"] for r in runs]),
-            "cpu_ms_per_ack": _median_cpu(runs, "cpu_ms_per_ack"),
-            "runs": runs, "settings": asdict(settings)}
+        for name, running in contenders.items():
+            run = _one_run(infra, running, f"{_tag(name)}{rep}", settings, settings.seconds)
+            print(f"    {name} run {rep + 1}: {run['acks_per_s']:,.0f} acks/s, "
+                  f"p50 {run['p50_ms']:.2f} ms, p99 {run['p99_ms']:.2f} ms", flush=True)
+            runs[name].append(run)
+    return {name: {"acks_per_s": spread([r["acks_per_s"] for r in rs]),
+                   "p50_ms": spread([r["p50_ms"] for r in rs]),
+                   "p99_ms": spread([r["p99_ms"] for r in rs]),
+                   "cpu_ms_per_ack": _median_cpu(rs, "cpu_ms_per_ack"),
+                   "runs": rs, "settings": asdict(settings)}
+            for name, rs in runs.items()}
 
 
 def _median_cpu(runs: list[dict], key: str) -> dict[str, float]:

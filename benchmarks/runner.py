@@ -28,6 +28,7 @@ from benchmarks import (
 )
 from benchmarks.contenders import (
     ChatcartShape,
+    Running,
     chatcart_env,
     contender_env,
     migrate,
@@ -53,27 +54,21 @@ def _chatcart(infra: Infra, name: str, shape: ChatcartShape, *, workers: bool = 
 
 def phase_ingest(infra: Infra, settings: ingest.IngestSettings, shape: ChatcartShape,
                  only: set[str]) -> dict:
-    out = {}
     env = contender_env(infra.base_env, infra.fake_url)
     infra.fake.set_delay(0)
-    for name, module in (("floor", "floor_app"), ("peer", "peer_app")):
-        if name not in only:
-            continue
-        print(f"  ingest: {name}", flush=True)
-        running = start_flask(infra.procs, name, module, free_port(), "gthread", env)
-        try:
-            out[name] = ingest.measure(infra, running, settings)
-        finally:
-            running.stop(infra.procs)
-    if "chatcart" not in only:
-        return out
-    print("  ingest: chatcart (chatcart serve alone)", flush=True)
-    running = _chatcart(infra, "chatcart-ingest", shape, workers=False)
+    contenders: dict[str, Running] = {}
     try:
-        out["chatcart"] = ingest.measure(infra, running, settings)
+        for name, module in (("floor", "floor_app"), ("peer", "peer_app")):
+            if name in only:
+                contenders[name] = start_flask(infra.procs, name, module, free_port(),
+                                               "gthread", env)
+        if "chatcart" in only:
+            contenders["chatcart"] = _chatcart(infra, "chatcart-ingest", shape, workers=False)
+        print(f"  ingest: {', '.join(contenders)} in turn (chatcart: serve alone)", flush=True)
+        return ingest.measure(infra, contenders, settings)
     finally:
-        running.stop(infra.procs)
-    return out
+        for running in contenders.values():
+            running.stop(infra.procs)
 
 
 def phase_e2e(infra: Infra, settings: e2e.E2ESettings, shape: ChatcartShape,
@@ -85,24 +80,21 @@ def phase_e2e(infra: Infra, settings: e2e.E2ESettings, shape: ChatcartShape,
           f"{out['generator']['null_server_requests_per_s']:,.0f} requests/s "
           f"against a null server", flush=True)
     env = contender_env(infra.base_env, infra.fake_url)
-    for name, worker_class in (("peer-sync", "sync"), ("peer-threaded", "gthread")):
-        if "peer" not in only:
-            continue
-        print(f"  end to end: {name}", flush=True)
-        running = start_flask(infra.procs, name, "peer_app", free_port(), worker_class, env)
-        try:
-            out[name] = {f"{d:g}ms": e2e.measure(infra, running, d, settings) for d in delays}
-        finally:
-            running.stop(infra.procs)
-    if "chatcart" not in only:
-        return out
-    print("  end to end: chatcart (serve + workers)", flush=True)
-    running = _chatcart(infra, "chatcart-e2e", shape)
+    contenders: dict[str, Running] = {}
     try:
-        out["chatcart"] = {f"{d:g}ms": e2e.measure(infra, running, d, settings)
-                           for d in delays}
+        for name, worker_class in (("peer-sync", "sync"), ("peer-threaded", "gthread")):
+            if "peer" in only:
+                contenders[name] = start_flask(infra.procs, name, "peer_app", free_port(),
+                                               worker_class, env)
+        if "chatcart" in only:
+            contenders["chatcart"] = _chatcart(infra, "chatcart-e2e", shape)
+        print(f"  end to end: {', '.join(contenders)} in turn", flush=True)
+        for delay in delays:
+            for name, result in e2e.measure(infra, contenders, delay, settings).items():
+                out.setdefault(name, {})[f"{delay:g}ms"] = result
     finally:
-        running.stop(infra.procs)
+        for running in contenders.values():
+            running.stop(infra.procs)
     return out
 
 
