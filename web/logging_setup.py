@@ -20,7 +20,7 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 _access = logging.getLogger("chatcart.http")
 #: The handler ``setup_logging`` installed, while it is the only one in the way.
-_installed: logging.StreamHandler | None = None
+_installed: WholeLineHandler | None = None
 
 
 def log_access(method: str, path: str, status: int, started: float) -> None:
@@ -47,11 +47,8 @@ def log_access(method: str, path: str, status: int, started: float) -> None:
     if request_id:
         data["request_id"] = request_id
     data["ms"] = ms
-    line = (_encode(data) + "\n").encode()
     try:
-        written = os.write(fd, line)
-        while written < len(line):  # only a non-blocking pipe writes part of a line
-            written += os.write(fd, line[written:])
+        write_whole(fd, (_encode(data) + "\n").encode())
     except OSError:
         _access.info("%s %s %s", method, path, status, extra={"ms": ms})
 
@@ -65,12 +62,49 @@ def _direct_fd() -> int | None:
             or not _access.propagate or _access.filters or root.filters or handler.filters
             or handler.formatter is not _FORMATTER or not _access.isEnabledFor(logging.INFO)):
         return None
-    stream = handler.stream
-    try:
-        stream.flush()  # nothing of another line may still sit in its buffer
-        return stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
+    return handler.fd()
+
+
+def write_whole(fd: int, line: bytes) -> None:
+    """One line in one ``write``: the kernel does not interleave it with another
+    thread's or process's write to the same file or pipe (pipes: up to 4 KiB)."""
+    written = os.write(fd, line)
+    while written < len(line):  # only a non-blocking pipe writes part of a line
+        written += os.write(fd, line[written:])
+
+
+class WholeLineHandler(logging.StreamHandler):
+    """A stream handler that writes each record as one whole line with one
+    ``os.write`` to the stream's file descriptor, formatted outside any lock.
+
+    ``StreamHandler`` holds its lock around format, write and flush; with a worker's
+    32 threads each logging a line per turn, threads queued on that lock and the
+    hand-offs cost more CPU than the lines themselves (docs/performance.md, item 25).
+    A stream without a file descriptor (a test's ``StringIO``) is written the usual
+    way, under the lock.
+    """
+
+    def fd(self) -> int | None:
+        stream = self.stream
+        try:
+            stream.flush()  # whatever else was written to the stream goes out first
+            return stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            return None
+
+    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+        if not self.filter(record):
+            return False
+        fd = self.fd()
+        if fd is None:
+            return bool(super().handle(record))
+        try:
+            write_whole(fd, (self.format(record) + self.terminator).encode())
+        except RecursionError:
+            raise
+        except Exception:  # noqa: BLE001 - logging's rule: report, never raise
+            self.handleError(record)
+        return True
 
 
 def request_id_for(incoming: str) -> str:
@@ -153,7 +187,7 @@ def setup_logging(level: str = "INFO", *, json_lines: bool | None = None) -> Non
     global _installed
     if json_lines is None:
         json_lines = not sys.stderr.isatty()
-    handler = logging.StreamHandler(sys.stderr)
+    handler = WholeLineHandler(sys.stderr)
     handler.setFormatter(_FORMATTER if json_lines else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

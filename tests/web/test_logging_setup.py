@@ -177,3 +177,16 @@ def test_a_capturing_handler_still_gets_access_records(tmp_path, caplog):
     [record] = [r for r in caplog.records if r.name == "chatcart.http"]
     assert record.getMessage() == "GET /readyz 200" and record.ms >= 0
     assert json.loads(log.read_text(encoding="utf-8"))["msg"] == "GET /readyz 200"
+
+
+def test_a_stream_without_a_file_descriptor_is_written_the_usual_way():
+    import io
+
+    from web.logging_setup import WholeLineHandler
+
+    stream = io.StringIO()
+    handler = WholeLineHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    assert handler.fd() is None
+    assert handler.handle(record("hello %s", ("there",)))
+    assert stream.getvalue() == "INFO hello there\n"
