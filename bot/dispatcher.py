@@ -21,10 +21,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from sqlalchemy import Connection
-
 from bot.events import EventKind, InboundEvent, MediaError
-from bot.outbox import OutboundBatch, Outbox, PendingBatch
+from bot.outbox import OutboundBatch, Outbox
 from bot.platforms import Platforms
 from bot.routing import STICKER_NOTE, InboundContext, Router
 from bot.sender import Sender
@@ -75,12 +73,13 @@ class Dispatcher:
                 self._conversations.record_inbound(conv.id, **record)
             raise
 
-        def write(connection: Connection) -> list[PendingBatch]:
-            self._conversations.record_handled(connection, conv.id, media_id=media_id,
-                                               seen=start.seen, **record)
-            return self._outbox.add(connection, batches)
-
-        pending = self._outbox.writes.run(write)
+        # The event and its replies in one shared transaction, as Rows: the same
+        # statements of the turns that share it go out as one (SharedWrites.run_rows).
+        parts = self._conversations.handled_parts(conv.id, media_id=media_id,
+                                                  seen=start.seen, **record)
+        replies = self._outbox.rows(batches)
+        written = self._outbox.writes.run_rows(*parts, *([replies] if replies else []))
+        pending = self._outbox.written(batches, written[-1]) if replies else []
         if start.has_held and event.kind in CUSTOMER_WROTE:
             self._sender.release_held(conv.id, self._still_applies, conv)
         for item in pending:

@@ -20,12 +20,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from graphlib import CycleError, TopologicalSorter
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.sql import Executable
 
-from commerce.services.uow import UnitOfWork
+from commerce.services.uow import Rows, UnitOfWork
 
 T = TypeVar("T")
 log = logging.getLogger("chatcart.writes")
@@ -112,12 +113,11 @@ Work = Callable[[Connection], R]
 
 
 class _Job:
-    __slots__ = ("work", "many", "result", "error", "hooks")
+    __slots__ = ("work", "parts", "result", "error", "hooks")
 
-    def __init__(self, work: Work[object] | None,
-                 many: tuple[Executable, list[dict[str, Any]]] | None = None) -> None:
+    def __init__(self, work: Work[object] | None, parts: Sequence[Rows] = ()) -> None:
         self.work = work
-        self.many = many
+        self.parts = parts
         self.result: object = None
         self.error: BaseException | None = None
         self.hooks: list[Callable[[], None]] = []
@@ -134,8 +134,12 @@ class SharedWrites:
 
     Writes are prebuilt Core statements on a plain connection, not a Session: the
     Session's bookkeeping was about a fifth of these writes' cost and buys nothing
-    for them (docs/performance.md, item 24). ``run_many`` writes of one statement
-    that land in the same group are sent as one ``executemany``.
+    for them (docs/performance.md, item 24). Writes given as ``Rows`` (``run_rows``)
+    are merged: one statement for all the group's rows of the same statement. That
+    matters more than the CPU it saves: the group holds the database's one write
+    lock, and every statement releases the GIL and must win it back from the
+    process's other threads, which stretched a group's hold on the lock to about
+    2 ms under load (docs/performance.md, item 26).
 
     A group is tried as one transaction. If any of its writes fails, that
     transaction is rolled back and each write is made again alone, so only the
@@ -160,14 +164,22 @@ class SharedWrites:
         that transaction has committed."""
         return self._submit(_Job(work))  # type: ignore[return-value]
 
-    def run_many(self, statement: Executable, params: list[dict[str, Any]]) -> None:
-        """``connection.execute(statement, params)`` inside a shared transaction.
-        Such writes of the same statement object in one group go out as one
-        ``executemany``, after the group's other writes: use it only for statements
-        whose order against those does not matter (``sent`` marks of rows committed
-        earlier)."""
-        if params:
-            self._submit(_Job(None, (statement, list(params))))
+    def run_rows(self, *parts: Rows) -> list[list[Any]]:
+        """Each part's statement with its parameter sets, inside a shared
+        transaction; returns, per part, the first column of the rows it returned
+        (empty for a statement that returns none).
+
+        The parts of all ``run_rows`` writes in a group are sent after the group's
+        ``run`` writes, one statement at a time in the order each first appears,
+        each with the rows of every write that has it: an ``executemany``, or for an
+        ``INSERT ... RETURNING`` one multi-row insert. A statement that returns rows
+        must return them in parameter order (``sort_by_parameter_order=True``), so
+        each write gets its own. Use it where that order is the only one that
+        matters: a write's own parts run in its order, and rows inserted in one
+        statement get ids in the order of the writes."""
+        if not any(part.params for part in parts):
+            return [[] for _ in parts]
+        return self._submit(_Job(None, parts))  # type: ignore[return-value]
 
     def _submit(self, job: _Job) -> object:
         self._group.submit(job)
@@ -193,17 +205,57 @@ class SharedWrites:
     def _together(self, jobs: Sequence[_Job]) -> None:
         """All in one transaction; the first error rolls it all back. Each job's
         ``after_commit`` hooks are kept on the job, for its caller to run."""
-        merged: dict[Executable, list[dict[str, Any]]] = {}
         with self._uow.write_connection() as connection:
             for job in jobs:
-                if job.many is not None:
-                    merged.setdefault(job.many[0], []).extend(job.many[1])
+                if job.work is None:
+                    job.result = [[] for _ in job.parts]
                     continue
                 job.hooks = []
                 connection.info["after_commit"] = job.hooks
                 try:
-                    job.result = job.work(connection)  # type: ignore[misc]
+                    job.result = job.work(connection)
                 finally:
                     connection.info.pop("after_commit", None)
-            for statement, params in merged.items():
-                connection.execute(statement, params)
+            _write_rows(connection, [job for job in jobs if job.work is None])
+
+
+def _write_rows(connection: Connection, jobs: Sequence[_Job]) -> None:
+    """The ``run_rows`` writes of a group, each statement once for all of them, in
+    an order that keeps every write's own order of statements; if their orders
+    disagree (one writes A then B, another B then A), each write on its own."""
+    order = _statement_order(jobs)
+    if order is None:
+        for job in jobs:
+            job.result = [part.execute(connection) for part in job.parts]
+        return
+    entries: dict[Executable, list[tuple[_Job, int]]] = {statement: [] for statement in order}
+    for job in jobs:
+        for index, part in enumerate(job.parts):
+            if part.params:
+                entries[part.statement].append((job, index))
+    for statement, users in entries.items():
+        returned = Rows(statement, [p for job, index in users for p in job.parts[index].params]
+                        ).execute(connection)
+        if returned:
+            values = iter(returned)
+            for job, index in users:
+                job.result[index] = [next(values) for _ in job.parts[index].params]
+
+
+def _statement_order(jobs: Sequence[_Job]) -> list[Executable] | None:
+    """The statements of ``jobs`` in an order that has each job's parts in its own
+    order (first come first among equals), or None if there is none."""
+    before: dict[Executable, list[Executable]] = {}
+    for job in jobs:
+        previous = None
+        for part in job.parts:
+            if not part.params:
+                continue
+            before.setdefault(part.statement, [])
+            if previous is not None:
+                before[part.statement].append(previous)
+            previous = part.statement
+    try:
+        return list(TopologicalSorter(before).static_order())
+    except CycleError:
+        return None

@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import redis
-from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select, update
 
 from bot.group_commit import SharedWrites
 from bot.messages import Message, message_from_dict
 from commerce.conversations import ChatMessage
-from commerce.services.uow import UnitOfWork
+from commerce.services.uow import Rows, UnitOfWork
 from flows.keys import KeyBuilder
 
 #: Rows are read and written through the table, not the mapped class: these are
@@ -102,14 +101,17 @@ class Outbox:
 
     def enqueue(self, batches: Sequence[OutboundBatch]) -> list[PendingBatch]:
         """Persist batches on their own (replies to an inbound event are written with
-        it instead, through ``add``)."""
-        return self.writes.run(lambda connection: self.add(connection, batches))
+        it instead: ``rows`` and ``written``)."""
+        part = self.rows(batches)
+        if part is None:
+            return []
+        [ids] = self.writes.run_rows(part)
+        return self.written(batches, ids)
 
-    def add(self, session: Session | Connection, batches: Sequence[OutboundBatch]
-            ) -> list[PendingBatch]:
-        """Write ``batches`` as queued rows inside the caller's unit of work, and return
-        them as the sender takes them: a batch just written need not be read back."""
-        rows = [
+    def rows(self, batches: Sequence[OutboundBatch]) -> Rows | None:
+        """The write of ``batches`` as queued rows, for the caller's transaction
+        (None when they hold no message). It returns the rows' ids in order."""
+        params = [
             {"conversation_id": batch.conversation_id, "direction": "out",
              "kind": _kind(message), "text": _text_of(message)[:2000],
              "payload": {"message": message.to_dict(), "batch": batch.meta(), "index": index},
@@ -117,10 +119,14 @@ class Outbox:
              "written_by_human": batch.human, "error": ""}
             for batch in batches for index, message in enumerate(batch.messages)
         ]
-        if not rows:
-            return []
-        ids = iter(session.execute(_INSERT_ROWS, rows).scalars().all())
-        return [PendingBatch(batch, [next(ids) for _ in batch.messages],
+        return Rows(_INSERT_ROWS, params) if params else None
+
+    def written(self, batches: Sequence[OutboundBatch], ids: Sequence[int]
+                ) -> list[PendingBatch]:
+        """``batches`` as the sender takes them, once ``rows`` wrote them with
+        ``ids``: a batch just written need not be read back."""
+        row_ids = iter(ids)
+        return [PendingBatch(batch, [next(row_ids) for _ in batch.messages],
                              ["queued"] * len(batch.messages))
                 for batch in batches if batch.messages]
 
@@ -177,7 +183,7 @@ class Outbox:
                         "platform_id": platform_id}
                        for row_id, platform_id in zip(row_ids, ids, strict=True)]
         if params:
-            self.writes.run_many(_MARK_SENT, params)
+            self.writes.run_rows(Rows(_MARK_SENT, params))
 
     def schedule_retry(self, batch_id: str, delay_seconds: float) -> None:
         self._redis.zadd(self.due_key, {batch_id: time.time() + delay_seconds})

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    Connection,
     Select,
     Update,
     bindparam,
@@ -26,12 +25,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from commerce.conversations import ChatMessage, Conversation
 from commerce.errors import NotFound
 from commerce.identity import ConversationKey
-from commerce.services.uow import UnitOfWork
+from commerce.services.uow import Rows, UnitOfWork
 
 SHORT_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 
@@ -88,7 +86,9 @@ def _open_inbound_statement() -> Select:
 
 
 _OPEN_INBOUND = _open_inbound_statement()
-_INSERT_INBOUND = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_INSERT_INBOUND = insert(_MESSAGES)
+_FINISH_SEEN = (update(_MESSAGES).where(_MESSAGES.c.id == bindparam("row_id"))
+                .values(status="handled", media_id=bindparam("new_media_id")))
 
 
 def _touch_conversation_statement() -> Update:
@@ -210,7 +210,7 @@ class ConversationService:
         """Everything the worker reads before handling ``event_id``, in one read.
 
         Takes no write lock: on the hot path the event is written once, with its
-        replies, by ``record_handled``. Only a first contact writes here (the
+        replies (``handled_parts``). Only a first contact writes here (the
         conversation is created)."""
         with self._uow.read_connection() as connection:
             row = connection.execute(_OPEN_INBOUND, {
@@ -226,29 +226,29 @@ class ConversationService:
             view = replace(view, last_inbound_at=at)
         return InboundStart(view, seen_id, handled, has_held)
 
-    def record_handled(
-        self, session: Session | Connection, conversation_id: int, *, event_id: str, kind: str,
-        text: str = "", payload: dict | None = None, at: datetime,
-        media_id: int | None = None, seen: int | None = None,
-    ) -> int:
-        """Record an inbound message as handled, inside the caller's unit of work
-        (the dispatcher's, which writes the replies in the same transaction).
+    def handled_parts(
+        self, conversation_id: int, *, event_id: str, kind: str, text: str = "",
+        payload: dict | None = None, at: datetime, media_id: int | None = None,
+        seen: int | None = None,
+    ) -> list[Rows]:
+        """The writes that record an inbound message as handled, for the caller to
+        make in its transaction (the dispatcher's, with the replies: see
+        ``SharedWrites.run_rows``, which sends the same statement of many turns as
+        one).
 
         ``seen`` is the row an earlier, failed attempt recorded (``open_inbound``
-        says so); it is finished instead of a second row being added. Returns the
-        message's id."""
+        says so); it is finished instead of a second row being added."""
         if seen is not None:
-            session.execute(update(_MESSAGES).where(_MESSAGES.c.id == seen)
-                            .values(status="handled", media_id=media_id))
-            return seen
-        message_id = session.execute(_INSERT_INBOUND, {
-            "conversation_id": conversation_id, "direction": "in", "kind": kind, "text": text,
-            "payload": payload, "platform_event_id": event_id, "status": "handled",
-            "created_at": at, "media_id": media_id, "error": "", "written_by_human": False,
-        }).scalar_one()
-        session.execute(_TOUCH_CONVERSATION, {"conv_id": conversation_id, "at_time": at,
-                                              "now_following": kind != "unfollow"})
-        return message_id
+            return [Rows(_FINISH_SEEN, [{"row_id": seen, "new_media_id": media_id}])]
+        return [
+            Rows(_INSERT_INBOUND, [{
+                "conversation_id": conversation_id, "direction": "in", "kind": kind,
+                "text": text, "payload": payload, "platform_event_id": event_id,
+                "status": "handled", "created_at": at, "media_id": media_id, "error": "",
+                "written_by_human": False}]),
+            Rows(_TOUCH_CONVERSATION, [{"conv_id": conversation_id, "at_time": at,
+                                        "now_following": kind != "unfollow"}]),
+        ]
 
     def mark_auto_replied(self, conversation_id: int, at: datetime) -> None:
         with self._uow() as session:

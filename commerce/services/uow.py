@@ -9,11 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Executable
 
 from commerce.db.engine import ONE_STATEMENT, READ_ONLY
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A prebuilt statement with the parameter sets to run it with: a write a caller
+    describes instead of making, so a writer can send the same statement of several
+    callers as one (``bot.group_commit.SharedWrites.run_rows``)."""
+
+    statement: Executable
+    params: list[dict[str, Any]]
+
+    def execute(self, session: Session | Connection) -> list[Any]:
+        """Run it in ``session``; the first returned column of each row, if the
+        statement returns rows, else an empty list."""
+        result = session.execute(self.statement, self.params)
+        return list(result.scalars().all()) if result.returns_rows else []
 
 
 class UnitOfWork:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import text
 
 from bot.group_commit import SharedWrites
-from commerce.services.uow import after_commit
+from commerce.services.uow import Rows, after_commit
 from tests.bot.test_group_commit import waiting_for
 from tests.support.sqlite_uow import sqlite_uow
 
@@ -169,8 +170,8 @@ def test_same_statement_writes_of_a_group_go_out_as_one_executemany(uow):
     try:
         first, release = blocked_first_write(writes)
         threads, errors = in_threads(
-            lambda: writes.run_many(statement, [{"x": 1}, {"x": 2}]),
-            lambda: writes.run_many(statement, [{"x": 3}]),
+            lambda: writes.run_rows(Rows(statement, [{"x": 1}, {"x": 2}])),
+            lambda: writes.run_rows(Rows(statement, [{"x": 3}])),
             lambda: writes.run(insert(4)))
         waiting_for(lambda: len(writes._group._queue) == 3)
         release.set()
@@ -191,8 +192,8 @@ def test_a_failing_executemany_write_fails_alone(uow):
     statement = text("INSERT INTO t VALUES (:x)")
     first, release = blocked_first_write(writes)
     threads, errors = in_threads(
-        lambda: writes.run_many(statement, [{"x": 1}]),
-        lambda: writes.run_many(statement, [{"x": 2}, {"x": 7}]),  # UNIQUE violation
+        lambda: writes.run_rows(Rows(statement, [{"x": 1}])),
+        lambda: writes.run_rows(Rows(statement, [{"x": 2}, {"x": 7}])),  # UNIQUE violation
         lambda: writes.run(insert(3)))
     waiting_for(lambda: len(writes._group._queue) == 3)
     release.set()
@@ -206,3 +207,86 @@ def test_after_commit_on_a_plain_connection_needs_a_writer_that_runs_hooks(uow):
     engine = uow._factory.kw["bind"]
     with engine.connect() as connection, pytest.raises(RuntimeError, match="runs no hooks"):
         after_commit(connection, lambda: None)
+
+
+LOG = sa.Table("log", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+               sa.Column("what", sa.String))
+LOG_INSERT = sa.insert(LOG).returning(LOG.c.id, sort_by_parameter_order=True)
+T_INSERT = text("INSERT INTO t VALUES (:x)")
+
+
+def log_rows(uow) -> list[tuple[int, str]]:
+    with uow.read() as session:
+        return [tuple(r) for r in session.execute(text("SELECT id, what FROM log ORDER BY id"))]
+
+
+@pytest.fixture
+def log_uow(tmp_path):
+    with sqlite_uow(tmp_path / "log.sqlite3", "CREATE TABLE t (x INTEGER UNIQUE)",
+                    "CREATE TABLE log (id INTEGER PRIMARY KEY, what TEXT)") as work:
+        yield work
+
+
+def grouped(writes: SharedWrites, *calls):
+    """Run ``calls`` (each queued in turn) as one group behind a blocked write."""
+    first, release = blocked_first_write(writes)
+    threads, errors, results = [], {}, {}
+    for index, call in enumerate(calls):
+        def run(index=index, call=call):
+            try:
+                results[index] = call()
+            except Exception as exc:  # noqa: BLE001
+                errors[index] = exc
+        thread = threading.Thread(target=run)
+        thread.start()
+        threads.append(thread)
+        waiting_for(lambda n=index + 1: len(writes._group._queue) == n)
+    release.set()
+    for thread in [first, *threads]:
+        thread.join(5)
+        assert not thread.is_alive()
+    return results, errors
+
+
+def test_each_write_gets_the_ids_of_its_own_rows_from_one_merged_insert(log_uow):
+    writes = SharedWrites(log_uow)
+    results, errors = grouped(
+        writes,
+        lambda: writes.run_rows(Rows(LOG_INSERT, [{"what": "a1"}, {"what": "a2"}])),
+        lambda: writes.run_rows(Rows(LOG_INSERT, [{"what": "b1"}])),
+        lambda: writes.run_rows(Rows(LOG_INSERT, [{"what": "c1"}, {"what": "c2"}])))
+    assert errors == {}
+    stored = dict((what, row_id) for row_id, what in log_rows(log_uow))
+    assert results == {0: [[stored["a1"], stored["a2"]]], 1: [[stored["b1"]]],
+                       2: [[stored["c1"], stored["c2"]]]}
+    assert [what for _, what in log_rows(log_uow)] == ["a1", "a2", "b1", "c1", "c2"]
+
+
+def test_a_writes_own_order_of_statements_is_kept_when_merged(log_uow):
+    """A turn writes the customer's message, then the reply; a notice written in the
+    same group only the reply: the turn's message must still get the lower id."""
+    writes = SharedWrites(log_uow)
+    message = sa.insert(LOG).values(what=sa.bindparam("text"))
+    results, errors = grouped(
+        writes,
+        lambda: writes.run_rows(Rows(LOG_INSERT, [{"what": "notice"}])),
+        lambda: writes.run_rows(Rows(message, [{"text": "customer"}]),
+                                Rows(LOG_INSERT, [{"what": "reply"}])))
+    assert errors == {}
+    order = [what for _, what in log_rows(log_uow)]
+    assert order.index("customer") < order.index("reply")
+    assert results[1][0] == [] and len(results[1][1]) == 1  # no RETURNING: no ids
+
+
+def test_writes_whose_orders_disagree_are_made_one_by_one(log_uow):
+    writes = SharedWrites(log_uow)
+    results, errors = grouped(
+        writes,
+        lambda: writes.run_rows(Rows(LOG_INSERT, [{"what": "a-log"}]),
+                                Rows(T_INSERT, [{"x": 1}])),
+        lambda: writes.run_rows(Rows(T_INSERT, [{"x": 2}]),
+                                Rows(LOG_INSERT, [{"what": "b-log"}])))
+    assert errors == {}
+    assert [what for _, what in log_rows(log_uow)] == ["a-log", "b-log"]
+    assert rows(log_uow) == [0, 1, 2]
+    assert results[0][1] == [] and results[1][0] == []
