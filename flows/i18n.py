@@ -38,6 +38,9 @@ class Catalogs:
 
     def translations(self, locale: str) -> NullTranslations:
         locale = normalize_locale(locale)
+        loaded = self._cache.get(locale)  # the usual case: no lock for worker threads to queue on
+        if loaded is not None:
+            return loaded
         with self._lock:
             if locale not in self._cache:
                 self._cache[locale] = self._load(locale)

@@ -121,8 +121,12 @@ class CompiledFlow:
         pool and reused: the block gets one that is attached already, set to this
         event's state and context. ``model`` itself is never attached; what the
         block's model ends up with (state, ``entered``) is copied back to it."""
-        with self._models_lock:
-            reused = self._idle.pop() if self._idle else None
+        # list.pop and list.append are atomic: a lock here was one more place for a
+        # busy worker's threads to queue.
+        try:
+            reused: FlowModel | None = self._idle.pop()
+        except IndexError:
+            reused = None
         if reused is None:
             reused = FlowModel(model.flow_context)
             with self._models_lock:
@@ -136,8 +140,7 @@ class CompiledFlow:
         finally:
             model.state, model.entered = reused.state, reused.entered
             reused.flow_context = None  # type: ignore[assignment] - not kept past the event
-            with self._models_lock:
-                self._idle.append(reused)
+            self._idle.append(reused)
 
 
 class FlowRegistry:
