@@ -1,0 +1,61 @@
+"""ThreadConnections: each thread's commands on a connection of its own, given back
+when the thread ends, never shared with a forked child."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+
+from flows.redis_client import make_redis
+
+
+def in_thread(call):
+    out = []
+    thread = threading.Thread(target=lambda: out.append(call()))
+    thread.start()
+    thread.join(10)
+    return out[0]
+
+
+def test_a_thread_keeps_its_connection_and_threads_do_not_share_one(redis_url):
+    client = make_redis(redis_url)
+    mine = client.client_id()
+    assert client.client_id() == mine
+    other = in_thread(client.client_id)
+    assert other != mine
+    assert client.client_id() == mine
+
+
+def test_connections_of_finished_threads_are_reused(redis_url):
+    client = make_redis(redis_url)
+    before = client.info("clients")["connected_clients"]  # other tests' clients too
+    for n in range(40):
+        in_thread(lambda n=n: client.set(f"k{n}", n))
+    assert client.get("k39") == b"39"
+    # each finished thread's connection went back and was lent to the next thread
+    assert client.info("clients")["connected_clients"] <= before + 1
+
+
+def test_scripts_and_pipelines_work_as_on_a_plain_client(redis_url):
+    client = make_redis(redis_url)
+    script = client.register_script("return redis.call('incrby', KEYS[1], ARGV[1])")
+    assert script(keys=["n"], args=[2]) == 2
+    assert in_thread(lambda: script(keys=["n"], args=[3])) == 5
+    with client.pipeline() as pipe:
+        assert pipe.incr("n").get("n").execute() == [6, b"6"]
+
+
+def _child_id(client, out) -> None:
+    out.send(client.client_id())
+
+
+def test_a_forked_child_opens_its_own_connection(redis_url):
+    client = make_redis(redis_url)
+    mine = client.client_id()
+    here, there = multiprocessing.get_context("fork").Pipe()
+    child = multiprocessing.get_context("fork").Process(target=_child_id, args=(client, there))
+    child.start()
+    assert here.poll(10)
+    assert here.recv() != mine
+    child.join(10)
+    assert client.client_id() == mine  # the parent's connection is untouched
