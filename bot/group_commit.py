@@ -106,21 +106,13 @@ class GroupCommit(Generic[T]):
             raise error
 
 
-R = TypeVar("R")
-
-#: Where a write runs: the shared transaction's plain connection.
-Work = Callable[[Connection], R]
-
-
 class _Job:
-    __slots__ = ("work", "parts", "result", "error", "hooks")
+    __slots__ = ("parts", "result", "error")
 
-    def __init__(self, work: Work[object] | None, parts: Sequence[Rows] = ()) -> None:
-        self.work = work
+    def __init__(self, parts: Sequence[Rows]) -> None:
         self.parts = parts
-        self.result: object = None
+        self.result: list[list[Any]] = [[] for _ in parts]
         self.error: BaseException | None = None
-        self.hooks: list[Callable[[], None]] = []
 
 
 class SharedWrites:
@@ -128,25 +120,22 @@ class SharedWrites:
 
     On SQLite every write transaction takes the database's one write lock, and a
     busy worker process has many threads that each write twice per turn (the event
-    with its replies, then the ``sent`` marks). Writes given to ``run`` while
+    with its replies, then the ``sent`` marks). Writes given to ``run_rows`` while
     another is being committed are made in the next transaction together, so the
     lock is taken once per group, not per write (docs/performance.md, item 14).
 
-    Writes are prebuilt Core statements on a plain connection, not a Session: the
-    Session's bookkeeping was about a fifth of these writes' cost and buys nothing
-    for them (docs/performance.md, item 24). Writes given as ``Rows`` (``run_rows``)
-    are merged: one statement for all the group's rows of the same statement. That
-    matters more than the CPU it saves: the group holds the database's one write
-    lock, and every statement releases the GIL and must win it back from the
-    process's other threads, which stretched a group's hold on the lock to about
-    2 ms under load (docs/performance.md, item 26).
+    A write is described as ``Rows`` (prebuilt Core statements and their parameter
+    sets) and made on a plain connection, not a Session, whose bookkeeping was about
+    a fifth of these writes' cost and buys nothing for them (item 24). A group sends
+    each statement once, with the rows of all its writes. That matters more than the
+    CPU it saves: the group holds the database's one write lock, and every statement
+    releases the GIL and must win it back from the process's other threads, which
+    stretched a group's hold on the lock to about 2 ms under load (item 26).
 
     A group is tried as one transaction. If any of its writes fails, that
     transaction is rolled back and each write is made again alone, so only the
     failing one fails, with its own error, in its own caller (savepoints would do
-    the same, at two more statements per write on every group). A write's
-    ``after_commit`` hooks (see ``commerce.services.uow``) run in its caller's
-    thread once its transaction has committed.
+    the same, at two more statements per write on every group).
     """
 
     def __init__(self, uow: UnitOfWork) -> None:
@@ -159,34 +148,25 @@ class SharedWrites:
         and benchmarks)."""
         return self._group.batches
 
-    def run(self, work: Work[R]) -> R:
-        """``work(connection)`` inside a shared transaction; returns its result once
-        that transaction has committed."""
-        return self._submit(_Job(work))  # type: ignore[return-value]
-
     def run_rows(self, *parts: Rows) -> list[list[Any]]:
         """Each part's statement with its parameter sets, inside a shared
-        transaction; returns, per part, the first column of the rows it returned
-        (empty for a statement that returns none).
+        transaction; returns, once that has committed, per part the first column of
+        the rows it returned (empty for a statement that returns none).
 
-        The parts of all ``run_rows`` writes in a group are sent after the group's
-        ``run`` writes, one statement at a time in the order each first appears,
-        each with the rows of every write that has it: an ``executemany``, or for an
-        ``INSERT ... RETURNING`` one multi-row insert. A statement that returns rows
-        must return them in parameter order (``sort_by_parameter_order=True``), so
-        each write gets its own. Use it where that order is the only one that
-        matters: a write's own parts run in its order, and rows inserted in one
-        statement get ids in the order of the writes."""
+        Each statement of a group goes out once with the rows of every write that
+        has it (an ``executemany``, or for an ``INSERT ... RETURNING`` one multi-row
+        insert), in an order that keeps each write's own order of statements. A
+        statement that returns rows must return them in parameter order
+        (``sort_by_parameter_order=True``), so each write gets its own. Use it where
+        that is the only order that matters: rows inserted by one statement get ids
+        in the order of the writes, and a write given after another in the same
+        group may still have its statement sent first."""
+        job = _Job(parts)
         if not any(part.params for part in parts):
-            return [[] for _ in parts]
-        return self._submit(_Job(None, parts))  # type: ignore[return-value]
-
-    def _submit(self, job: _Job) -> object:
+            return job.result
         self._group.submit(job)
         if job.error is not None:
             raise job.error
-        for hook in job.hooks:
-            hook()
         return job.result
 
     def _write(self, jobs: Sequence[_Job]) -> None:
@@ -203,30 +183,22 @@ class SharedWrites:
                 job.error = exc
 
     def _together(self, jobs: Sequence[_Job]) -> None:
-        """All in one transaction; the first error rolls it all back. Each job's
-        ``after_commit`` hooks are kept on the job, for its caller to run."""
+        """All in one transaction; the first error rolls it all back."""
         with self._uow.write_connection() as connection:
-            for job in jobs:
-                if job.work is None:
-                    job.result = [[] for _ in job.parts]
-                    continue
-                job.hooks = []
-                connection.info["after_commit"] = job.hooks
-                try:
-                    job.result = job.work(connection)
-                finally:
-                    connection.info.pop("after_commit", None)
-            _write_rows(connection, [job for job in jobs if job.work is None])
+            _write_rows(connection, jobs)
 
 
 def _write_rows(connection: Connection, jobs: Sequence[_Job]) -> None:
     """The ``run_rows`` writes of a group, each statement once for all of them, in
     an order that keeps every write's own order of statements; if their orders
     disagree (one writes A then B, another B then A), each write on its own."""
+    for job in jobs:  # a group redone write by write starts each one afresh
+        job.result = [[] for _ in job.parts]
     order = _statement_order(jobs)
     if order is None:
         for job in jobs:
-            job.result = [part.execute(connection) for part in job.parts]
+            job.result = [part.execute(connection) if part.params else []
+                          for part in job.parts]
         return
     entries: dict[Executable, list[tuple[_Job, int]]] = {statement: [] for statement in order}
     for job in jobs:
@@ -252,7 +224,7 @@ def _statement_order(jobs: Sequence[_Job]) -> list[Executable] | None:
             if not part.params:
                 continue
             before.setdefault(part.statement, [])
-            if previous is not None:
+            if previous is not None and previous is not part.statement:
                 before[part.statement].append(previous)
             previous = part.statement
     try:

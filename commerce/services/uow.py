@@ -64,8 +64,7 @@ class UnitOfWork:
     def write_connection(self) -> Iterator[Connection]:
         """A write transaction on a plain connection, committed when the block ends
         (rolled back if it raises): for prebuilt Core statements on the hot path
-        (``bot.group_commit.SharedWrites``). ``after_commit`` works on it as on a
-        Session only if the caller runs the hooks, as SharedWrites does."""
+        (``bot.group_commit.SharedWrites``). It has no ``after_commit`` hooks."""
         with self._factory.kw["bind"].begin() as connection:
             yield connection
 
@@ -86,15 +85,6 @@ class UnitOfWork:
             hook()
 
 
-def after_commit(session: Session | Connection, hook: Callable[[], None]) -> None:
-    """Run ``hook`` once the unit of work that owns ``session`` has committed.
-
-    A plain connection's ``info`` outlives its transaction (it belongs to the pooled
-    connection), so there the hook list must have been put in place by whoever
-    runs the hooks (``SharedWrites``); anything else is a programming error."""
-    hooks = session.info.get("after_commit")
-    if hooks is None:
-        if isinstance(session, Connection):
-            raise RuntimeError("after_commit on a connection whose writer runs no hooks")
-        hooks = session.info.setdefault("after_commit", [])
-    hooks.append(hook)
+def after_commit(session: Session, hook: Callable[[], None]) -> None:
+    """Run ``hook`` once the unit of work that owns ``session`` has committed."""
+    session.info.setdefault("after_commit", []).append(hook)
