@@ -19,53 +19,15 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 
 _access = logging.getLogger("chatcart.http")
-#: The handler ``setup_logging`` installed, while it is the only one in the way.
-_installed: WholeLineHandler | None = None
 
 
 def log_access(method: str, path: str, status: int, started: float) -> None:
-    """The one access-log line of a request; ``started`` is its ``perf_counter()``.
-
-    Every request writes one, so under load this line was the largest cost of a
-    webhook after the store itself: about 40 us per request with four threads
-    queueing on the handler's lock around a write and flush, where it costs 8 us
-    alone (docs/performance.md, item 25). While logging is set up as
-    ``setup_logging`` leaves it (JSON lines, one handler, no filters), the line is
-    built directly, the same text ``JsonFormatter`` makes, and written with one
-    ``os.write`` to the handler's file: the kernel keeps a single write whole, so
-    no lock is needed. Any other setup (a test's capture handler, an operator's
-    config) gets the record the usual way.
-    """
-    ms = round((time.perf_counter() - started) * 1000, 1)
-    fd = _direct_fd()
-    if fd is None:
-        _access.info("%s %s %s", method, path, status, extra={"ms": ms})
-        return
-    data: dict[str, object] = {"ts": _FORMATTER._timestamp(time.time()), "level": "info",
-                               "logger": "chatcart.http", "msg": f"{method} {path} {status}"}
-    request_id = request_id_var.get()
-    if request_id:
-        data["request_id"] = request_id
-    data["ms"] = ms
-    try:
-        write_whole(fd, (_encode(data) + "\n").encode())
-    except OSError:
-        _access.info("%s %s %s", method, path, status, extra={"ms": ms})
+    """The one access-log line of a request; ``started`` is its ``perf_counter()``."""
+    _access.info("%s %s %s", method, path, status,
+                 extra={"ms": round((time.perf_counter() - started) * 1000, 1)})
 
 
-def _direct_fd() -> int | None:
-    """The file descriptor to write access lines to directly, or None when logging is
-    not in the shape ``setup_logging`` left it in."""
-    handler = _installed
-    root = logging.root
-    if (handler is None or root.handlers != [handler] or _access.handlers
-            or not _access.propagate or _access.filters or root.filters or handler.filters
-            or handler.formatter is not _FORMATTER or not _access.isEnabledFor(logging.INFO)):
-        return None
-    return handler.fd()
-
-
-def write_whole(fd: int, line: bytes) -> None:
+def _write_whole(fd: int, line: bytes) -> None:
     """One line in one ``write``: the kernel does not interleave it with another
     thread's or process's write to the same file or pipe (pipes: up to 4 KiB)."""
     written = os.write(fd, line)
@@ -77,11 +39,12 @@ class WholeLineHandler(logging.StreamHandler):
     """A stream handler that writes each record as one whole line with one
     ``os.write`` to the stream's file descriptor, formatted outside any lock.
 
-    ``StreamHandler`` holds its lock around format, write and flush; with a worker's
-    32 threads each logging a line per turn, threads queued on that lock and the
-    hand-offs cost more CPU than the lines themselves (docs/performance.md, item 25).
-    A stream without a file descriptor (a test's ``StringIO``) is written the usual
-    way, under the lock.
+    ``StreamHandler`` holds its lock around format, write and flush. Every web
+    request writes an access line and every worker turn a flow line; under load,
+    threads queued on that lock and the hand-offs cost several times what the lines
+    themselves do (the access line: about 40 us per request with four threads, 8 us
+    alone; docs/performance.md, item 25). A stream without a file descriptor (a
+    test's ``StringIO``) is written the usual way, under the lock.
     """
 
     def fd(self) -> int | None:
@@ -99,7 +62,7 @@ class WholeLineHandler(logging.StreamHandler):
         if fd is None:
             return bool(super().handle(record))
         try:
-            write_whole(fd, (self.format(record) + self.terminator).encode())
+            _write_whole(fd, (self.format(record) + self.terminator).encode())
         except RecursionError:
             raise
         except Exception:  # noqa: BLE001 - logging's rule: report, never raise
@@ -166,9 +129,6 @@ class JsonFormatter(logging.Formatter):
         return _encode(data)
 
 
-_FORMATTER = JsonFormatter()
-
-
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         base = f"{record.levelname[0]} {record.name}: {record.getMessage()}"
@@ -184,14 +144,12 @@ class TextFormatter(logging.Formatter):
 
 
 def setup_logging(level: str = "INFO", *, json_lines: bool | None = None) -> None:
-    global _installed
     if json_lines is None:
         json_lines = not sys.stderr.isatty()
     handler = WholeLineHandler(sys.stderr)
-    handler.setFormatter(_FORMATTER if json_lines else TextFormatter())
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    _installed = handler
     root.setLevel(level)
     # Neither format prints the source file or line, so records need not look the
     # caller up: that walks the stack on every record (the "Optimization" section of
