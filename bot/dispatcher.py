@@ -78,8 +78,12 @@ class Dispatcher:
         parts = self._conversations.handled_parts(conv.id, media_id=media_id,
                                                   seen=start.seen, **record)
         replies = self._outbox.rows(batches)
-        written = self._outbox.writes.run_rows(*parts, *([replies] if replies else []))
-        pending = self._outbox.written(batches, written[-1]) if replies else []
+        if replies is None:
+            self._outbox.writes.run_rows(*parts)
+            pending = []
+        else:
+            *_, reply_ids = self._outbox.writes.run_rows(*parts, replies)
+            pending = self._outbox.written(batches, reply_ids)
         if start.has_held and event.kind in CUSTOMER_WROTE:
             self._sender.release_held(conv.id, self._still_applies, conv)
         for item in pending:
