@@ -180,8 +180,9 @@ class LineClient:
         The SDK's ``reply_message`` would first turn the body into its pydantic
         models and back into a dict: about a quarter of the call's CPU, on every
         reply a worker sends (docs/performance.md, item 23), and a model that does
-        not know a newer field drops it silently. The renderer's output is checked
-        against those same models in the tests (``tests/bot/test_line_render.py``).
+        not know a newer field drops it silently. The renderer has already checked
+        each message against those same models when it built it
+        (``bot/line_render.py``).
         """
         return self._call(self._api_client.call_api, path, "POST",
                           header_params={"Accept": "application/json",
