@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from typing import Any
 
@@ -58,13 +59,40 @@ class ThreadConnections(redis.Redis):
         forget = weakref.WeakMethod(self._forget_parent)
         os.register_at_fork(after_in_child=lambda: (method := forget()) and method())
 
+    #: A held connection idle this long (seconds) is checked before its next command.
+    #: The check (a poll of the socket) is what made the pool's lending dear under
+    #: many threads, so a busy thread skips it; a connection goes stale when Redis
+    #: restarts or drops an idle client, and a thread whose command failed meanwhile
+    #: has had its connection dropped by redis-py already.
+    stale_check_after = 0.5
+
     def execute_command(self, *args: Any, **options: Any) -> Any:
-        client = getattr(self._local, "client", None)
+        local = self._local
+        client = getattr(local, "client", None)
+        now = time.monotonic()
         if client is None:
             client = redis.Redis(connection_pool=self.connection_pool,
                                  single_connection_client=True)
-            self._local.client = client
+            local.client = client
+        elif now - local.used > self.stale_check_after:
+            _drop_if_stale(client.connection)
+        local.used = now
         return client.execute_command(*args, **options)
 
     def _forget_parent(self) -> None:
         self._local = threading.local()
+
+
+def _drop_if_stale(connection: Any) -> None:
+    """Disconnect a held connection that has something to read before a command is
+    sent: data nobody asked for, or the end of a socket the server closed (Redis
+    restarted, or dropped an idle client). The next command then connects afresh,
+    as a connection lent by the pool would have been checked the same way."""
+    if connection is None:
+        return
+    try:
+        stale = connection.can_read()
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        stale = True
+    if stale:
+        connection.disconnect()

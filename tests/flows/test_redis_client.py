@@ -59,3 +59,15 @@ def test_a_forked_child_opens_its_own_connection(redis_url):
     assert here.recv() != mine
     child.join(10)
     assert client.client_id() == mine  # the parent's connection is untouched
+
+
+def test_a_connection_the_server_closed_is_replaced_before_the_next_command(redis_url):
+    """After a Redis restart (or an idle client dropped by the server) a thread's
+    held connection is dead: its next command must still succeed."""
+    client = make_redis(redis_url)
+    client.stale_check_after = 0  # as if the connection had been idle a while
+    mine = client.client_id()
+    killer = make_redis(redis_url)
+    assert in_thread(lambda: killer.client_kill_filter(_id=mine)) == 1
+    assert client.set("after", "kill")  # no ConnectionError
+    assert client.client_id() != mine
