@@ -8,7 +8,7 @@ parallel. Dedupe, append and announce happen in one Lua script: one round trip
 per webhook, and a redelivered event (same platform id within the dedupe window)
 is dropped before it is stored.
 
-The script is sent with EVALSHA on a connection of the ingestor's own (see
+The script is sent with EVALSHA on the calling thread's own connection (see
 ``Ingestor._call``): it is the one Redis call of a webhook, so redis-py's per-call
 pool bookkeeping was a visible share of what an acknowledgement costs.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 
 import redis
@@ -25,6 +24,7 @@ import redis
 from bot.events import InboundEvent
 from bot.group_commit import GroupCommit
 from flows.keys import KeyBuilder
+from flows.redis_client import ThreadConnections
 
 DEDUPE_SECONDS = 48 * 3600
 GROUP = "workers"
@@ -93,8 +93,6 @@ class Ingestor:
         self.keys = InboxKeys(keys)
         self._ttl = dedupe_seconds
         self._sha = hashlib.sha1(_INGEST.encode("utf-8")).hexdigest()
-        self._idle: list[redis.Redis] = []
-        self._pid = os.getpid()
         self._group: GroupCommit[_Ingest] = GroupCommit(self._store)
 
     def ensure_group(self) -> None:
@@ -137,46 +135,29 @@ class Ingestor:
             start = end
 
     def _call(self, keys: list[str], args: list[str | int]) -> list[int]:
-        """Run the script on a single-connection client taken from a free list.
+        """Run the script on the calling thread's own connection (``make_redis``
+        keeps one per thread: ``flows.redis_client.ThreadConnections``), which skips
+        the pool's per-command lending (about a third of the call's CPU).
 
-        Each client holds one connection of the shared pool, so a call skips the
-        pool's per-command checkout, liveness poll and metrics (about a third of
-        the call's CPU). There are as many clients as calls that ever ran at once
-        (the server's threads); redis-py still does the sending, timeouts, health
-        checks and its own instrumentation. The pool checks a connection before it
-        lends it out; a held one is not checked, so a ``ConnectionError`` on a
-        client that worked before (Redis restarted, or the server dropped an idle
-        connection) gets one more try on a new connection. That is safe because
-        the script dedupes: events stored by a first try that lost its answer are
-        not stored twice.
+        A held connection is checked only after it has been idle a while, so a
+        ``ConnectionError`` on a thread that had a working connection (Redis
+        restarted, or the server dropped it) gets one more try on a new one. That
+        is safe because the script dedupes: events stored by a first try that lost
+        its answer are not stored twice. A thread's first call is not retried, nor
+        a call on a plain pooled client, whose pool checks each connection it lends.
         """
-        if self._pid != os.getpid():  # forked: the parent's connections are not ours
-            self._idle, self._pid = [], os.getpid()
-        idle = self._idle
+        held = isinstance(self._redis, ThreadConnections) and self._redis.holds_connection()
         try:
-            client, reused = idle.pop(), True
-        except IndexError:
-            client, reused = self._new_client(), False
-        try:
-            try:
-                result = self._evalsha(client, keys, args)
-            except redis.ConnectionError:
-                if not reused:
-                    raise
-                result = self._evalsha(client, keys, args)  # redis-py reconnects
-        except BaseException:
-            client.close()  # its connection goes back to the pool, which checks it
-            raise
-        idle.append(client)
-        return result
+            return self._evalsha(keys, args)
+        except redis.ConnectionError:
+            if not held:
+                raise
+            return self._evalsha(keys, args)  # redis-py dropped it: this one reconnects
 
-    def _new_client(self) -> redis.Redis:
-        return redis.Redis(connection_pool=self._redis.connection_pool,
-                           single_connection_client=True)
-
-    def _evalsha(self, client: redis.Redis, keys: list[str], args: list[str | int]) -> object:
+    def _evalsha(self, keys: list[str], args: list[str | int]) -> list[int]:
         """EVALSHA, loading the script first when the server does not know it (a
         restarted or flushed Redis), as redis-py's ``Script`` does."""
+        client = self._redis
         try:
             return client.evalsha(self._sha, len(keys), *keys, *args)
         except redis.exceptions.NoScriptError:

@@ -79,6 +79,10 @@ class ThreadConnections(redis.Redis):
         local.used = now
         return client.execute_command(*args, **options)
 
+    def holds_connection(self) -> bool:
+        """Whether the calling thread has a connection from an earlier command."""
+        return getattr(self._local, "client", None) is not None
+
     def _forget_parent(self) -> None:
         self._local = threading.local()
 
