@@ -13,6 +13,10 @@ Items queued meanwhile are written by the next leader, the oldest waiter, so no
 thread writes other threads' items forever. A caller returns only once its own
 item is written, and gets the write's exception if it failed, so it sees what it
 would have seen with a transaction of its own. A lone caller writes at once.
+
+An item nobody needs to wait for (``submit_detached``) rides along with the next
+write when a waiting caller is already queued for it: that caller's thread
+writes it, so it is never left behind, and its submitter goes on at once.
 """
 
 from __future__ import annotations
@@ -43,18 +47,25 @@ class _Ticket(Generic[T]):
 
     __slots__ = ("item", "_signal", "lead", "error")
 
-    def __init__(self, item: T) -> None:
+    def __init__(self, item: T, *, waits: bool = True) -> None:
         self.item = item
-        self._signal = threading.Lock()
-        self._signal.acquire()
+        self._signal: threading.Lock | None = None
+        if waits:
+            self._signal = threading.Lock()
+            self._signal.acquire()
         self.lead = False
         self.error: BaseException | None = None
 
+    @property
+    def waits(self) -> bool:
+        return self._signal is not None
+
     def wait(self) -> None:
-        self._signal.acquire()
+        self._signal.acquire()  # type: ignore[union-attr]
 
     def wake(self) -> None:
-        self._signal.release()
+        if self._signal is not None:
+            self._signal.release()
 
 
 class GroupCommit(Generic[T]):
@@ -65,6 +76,10 @@ class GroupCommit(Generic[T]):
         self._write = write
         self._lock = threading.Lock()
         self._queue: list[_Ticket[T]] = []
+        #: Tickets in the queue whose callers wait. A non-empty queue always starts
+        #: with one (detached tickets join only behind a waiting one), and that one
+        #: leads the next write.
+        self._waiting = 0
         self._writing = False
         self.batches = 0  # writes made, for tests and benchmarks
 
@@ -72,6 +87,7 @@ class GroupCommit(Generic[T]):
         ticket = _Ticket(item)
         with self._lock:
             self._queue.append(ticket)
+            self._waiting += 1
             lead = not self._writing
             self._writing = True
         if not lead:
@@ -82,9 +98,27 @@ class GroupCommit(Generic[T]):
                 return
         self._lead(ticket)
 
+    def submit_detached(self, item: T) -> bool:
+        """Queue ``item`` for the next write without waiting for it, if a waiting
+        caller is already queued for that write (its thread writes the item);
+        True then. Otherwise nothing is queued and False is returned: the caller
+        should ``submit`` it. A detached item's failure is logged, since nobody
+        is there to get it (the write itself may also report it)."""
+        with self._lock:
+            if not self._waiting:
+                return False
+            self._queue.append(_Ticket(item, waits=False))
+            return True
+
+    @property
+    def writing(self) -> bool:
+        """A write is in progress (and detached items may be waiting for it)."""
+        return self._writing
+
     def _lead(self, mine: _Ticket[T]) -> None:
         with self._lock:
             batch, self._queue = self._queue, []
+            self._waiting = 0
         error: BaseException | None = None
         try:
             self._write([ticket.item for ticket in batch])
@@ -92,7 +126,7 @@ class GroupCommit(Generic[T]):
             error = exc
         with self._lock:
             self.batches += 1
-            if self._queue:  # arrived while writing: the oldest leads the next write
+            if self._queue:  # arrived while writing: the oldest (a waiting one) leads next
                 successor = self._queue[0]
                 successor.lead = True
                 successor.wake()
@@ -102,17 +136,20 @@ class GroupCommit(Generic[T]):
             ticket.error = error
             if ticket is not mine:
                 ticket.wake()
+            if error is not None and not ticket.waits:
+                log.error("a write nobody waits for failed", exc_info=error)
         if error is not None:
             raise error
 
 
 class _Job:
-    __slots__ = ("parts", "result", "error")
+    __slots__ = ("parts", "result", "error", "detached")
 
-    def __init__(self, parts: Sequence[Rows]) -> None:
+    def __init__(self, parts: Sequence[Rows], *, detached: bool = False) -> None:
         self.parts = parts
         self.result: list[list[Any]] = [[] for _ in parts]
         self.error: BaseException | None = None
+        self.detached = detached
 
 
 class SharedWrites:
@@ -136,6 +173,11 @@ class SharedWrites:
     transaction is rolled back and each write is made again alone, so only the
     failing one fails, with its own error, in its own caller (savepoints would do
     the same, at two more statements per write on every group).
+
+    A write whose caller need not wait for it (``run_rows_detached``: the ``sent``
+    mark of a reply that went out) joins the next group when another thread is
+    already waiting to write that group, and its caller goes on at once; readers
+    in this process that could act on it call ``settle`` first (item 29).
     """
 
     def __init__(self, uow: UnitOfWork) -> None:
@@ -169,7 +211,37 @@ class SharedWrites:
             raise job.error
         return job.result
 
+    def run_rows_detached(self, *parts: Rows) -> None:
+        """Like ``run_rows`` for statements that return nothing, but without waiting
+        when it can: if another thread is already queued to write the next group,
+        the parts join that group and this returns at once (a failure is then
+        logged, not raised); otherwise they are written now, as ``run_rows`` does.
+
+        Under load a worker thread that has delivered a reply no longer waits a
+        group's commit (and a hand-off between threads) for its ``sent`` mark
+        before taking its next event (docs/performance.md, item 29). Until the
+        group commits, a crash loses the mark and a retry may send again: the
+        window that exists between the platform's answer and any mark, by the
+        length of one group's write."""
+        job = _Job(parts, detached=True)
+        if not any(part.params for part in parts):
+            return
+        if not self._group.submit_detached(job):
+            job.detached = False  # written now, for this caller: its error is raised
+            self._group.submit(job)
+            if job.error is not None:
+                raise job.error
+
+    def settle(self) -> None:
+        """Returns once every write detached in this process before the call is
+        committed: for a reader that would act on a row such a write changes
+        (``Outbox.open_batches`` resending what looks unsent)."""
+        if self._group.writing:
+            self._group.submit(_Job(()))
+
     def _write(self, jobs: Sequence[_Job]) -> None:
+        if not any(job.parts for job in jobs):  # only ``settle`` calls
+            return
         if len(jobs) > 1:
             try:
                 self._together(jobs)
@@ -181,6 +253,9 @@ class SharedWrites:
                 self._together([job])
             except Exception as exc:  # noqa: BLE001 - handed to that job's caller
                 job.error = exc
+                if job.detached:
+                    log.error("a detached write failed; its rows keep their old state",
+                              exc_info=exc)
 
     def _together(self, jobs: Sequence[_Job]) -> None:
         """All in one transaction; the first error rolls it all back."""

@@ -131,6 +131,7 @@ class Outbox:
                 for batch in batches if batch.messages]
 
     def load(self, batch_id: str) -> PendingBatch | None:
+        self.writes.settle()  # a sent mark on its way must not look unsent
         exact = [f"{batch_id}:{index}" for index in range(_EXACT_PARTS)]
         with self._uow.read() as session:
             rows = session.execute(select(*_COLUMNS).where(_MESSAGES.c.outbox_id.in_(exact))
@@ -144,6 +145,7 @@ class Outbox:
     def open_batches(self, conversation_id: int, statuses: tuple[str, ...] = ("queued",)
                      ) -> list[PendingBatch]:
         """Batches of a conversation with rows in ``statuses``, oldest first."""
+        self.writes.settle()  # a sent mark on its way must not look unsent
         with self._uow.read() as session:
             rows = session.execute(
                 select(*_COLUMNS).where(
@@ -170,10 +172,11 @@ class Outbox:
             session.execute(_MARK, params)
 
     def mark_sent(self, batches: Sequence[tuple[Sequence[int], Sequence[str]]], *,
-                  error: str = "") -> None:
+                  error: str = "", wait: bool = True) -> None:
         """Mark the rows of several sent batches (row ids with the platform's ids of
         their messages, in row order), in a transaction shared with other threads'
-        outbox writes."""
+        outbox writes. ``wait=False``: return before that commits when another
+        thread is about to write it (``SharedWrites.run_rows_detached``)."""
         now = datetime.now(timezone.utc)
         params = []
         for row_ids, platform_ids in batches:
@@ -182,8 +185,12 @@ class Outbox:
             params += [{"row_id": row_id, "new_error": error[:300], "sent_time": now,
                         "platform_id": platform_id}
                        for row_id, platform_id in zip(row_ids, ids, strict=True)]
-        if params:
+        if not params:
+            return
+        if wait:
             self.writes.run_rows(Rows(_MARK_SENT, params))
+        else:
+            self.writes.run_rows_detached(Rows(_MARK_SENT, params))
 
     def schedule_retry(self, batch_id: str, delay_seconds: float) -> None:
         self._redis.zadd(self.due_key, {batch_id: time.time() + delay_seconds})

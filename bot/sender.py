@@ -98,9 +98,12 @@ class Sender:
                 first = written_now and attempt == 0
                 try:
                     ids, marked = self._send(conv, pending, first=first)
-                    self._outbox.mark_sent([(pending.row_ids, ids)])
-                    if marked or not first:  # progress or failed attempts to forget
+                    if marked or not first:  # progress or failed attempts to forget,
+                        # which must outlive the rows' sent mark: wait for it
+                        self._outbox.mark_sent([(pending.row_ids, ids)])
                         self._forget(batch_id)
+                    else:  # the usual reply: nothing to clear after the mark
+                        self._outbox.mark_sent([(pending.row_ids, ids)], wait=False)
                     return "sent"
                 except Retry as retry:
                     total = self._redis.hincrby(self._attempts_key(), batch_id, 1)

@@ -191,3 +191,62 @@ def test_writes_whose_orders_disagree_are_made_one_by_one(uow):
     assert [what for _, what in log_rows(uow)] == ["a-log", "b-log"]
     assert rows(uow) == [0, 1, 2]
     assert results[0][1] == [] and results[1][0] == []
+
+
+def test_a_detached_write_alone_is_written_before_it_returns(uow):
+    writes = SharedWrites(uow)
+    writes.run_rows_detached(put(5))
+    assert rows(uow) == [5]
+    with pytest.raises(sa.exc.IntegrityError):  # written now, for its caller: raised
+        writes.run_rows_detached(put(5))
+
+
+def test_a_detached_write_joins_the_next_group_without_waiting_and_settle_waits_for_it(uow):
+    writes = SharedWrites(uow)
+    waiter_done = threading.Event()
+    settled: list[list[int]] = []
+
+    def waiter() -> None:
+        writes.run_rows(put(1))
+        waiter_done.set()
+
+    def settle() -> None:
+        writes.settle()
+        settled.append(rows(uow))
+
+    with held_group(writes, uow):
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        waiting_for(lambda: len(writes._group._queue) == 1)
+        writes.run_rows_detached(put(2))  # returns while the group is still held
+        assert rows(uow) == []
+        settler = threading.Thread(target=settle)
+        settler.start()
+        waiting_for(lambda: len(writes._group._queue) == 3)
+        assert not waiter_done.is_set()
+    thread.join(5)
+    settler.join(5)
+    assert not thread.is_alive() and not settler.is_alive()
+    assert rows(uow) == [0, 1, 2]
+    assert settled == [[0, 1, 2]]  # settle returned only once the detached row was in
+    assert writes.groups == 2  # the held write, then waiter + detached + settle together
+
+
+def test_a_failing_detached_write_is_logged_and_the_others_of_its_group_are_kept(uow, caplog):
+    writes = SharedWrites(uow)
+    writes.run_rows(put(7))
+    with held_group(writes, uow):
+        thread = threading.Thread(target=writes.run_rows, args=(put(3),))
+        thread.start()
+        waiting_for(lambda: len(writes._group._queue) == 1)
+        writes.run_rows_detached(put(7))  # a duplicate: fails inside the group, not here
+    thread.join(5)
+    assert not thread.is_alive()
+    assert rows(uow) == [0, 3, 7]  # the waiter's row kept, the duplicate not added
+    assert "a detached write failed" in caplog.text
+
+
+def test_settle_with_nothing_being_written_returns_at_once_and_writes_nothing(uow):
+    writes = SharedWrites(uow)
+    writes.settle()
+    assert writes.groups == 0
