@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from commerce.conversations import ChatMessage, Conversation
+from commerce.db.prepared_read import PreparedRead
 from commerce.errors import NotFound
 from commerce.identity import ConversationKey
 from commerce.services.uow import Rows, UnitOfWork
@@ -86,6 +87,7 @@ def _open_inbound_statement() -> Select:
 
 
 _OPEN_INBOUND = _open_inbound_statement()
+_VIEW_WIDTH = len(_VIEW_COLUMNS)  # then seen_id, seen_status, has_held
 _INSERT_INBOUND = insert(_MESSAGES)
 _FINISH_SEEN = (update(_MESSAGES).where(_MESSAGES.c.id == bindparam("row_id"))
                 .values(status="handled", media_id=bindparam("new_media_id")))
@@ -129,6 +131,7 @@ class InboundRecord:
 class ConversationService:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
+        self._open_inbound: PreparedRead | None = None  # compiled on first use
 
     def ensure(self, key: ConversationKey, display_name: str | None = None) -> ConversationView:
         """The conversation for ``key``, created on first contact."""
@@ -212,16 +215,17 @@ class ConversationService:
         Takes no write lock: on the hot path the event is written once, with its
         replies (``handled_parts``). Only a first contact writes here (the
         conversation is created)."""
-        with self._uow.read_connection() as connection:
-            row = connection.execute(_OPEN_INBOUND, {
-                "channel": key.channel.value, "account": key.account, "user_id": key.user_id,
-                "event_id": event_id}).first()
+        if self._open_inbound is None:
+            self._open_inbound = self._uow.prepared(_OPEN_INBOUND)
+        row = self._open_inbound.first({
+            "channel": key.channel.value, "account": key.account, "user_id": key.user_id,
+            "event_id": event_id})
         if row is None:
             view, seen_id, handled, has_held = self.ensure(key), None, False, False
         else:
-            view = ConversationView(*row[:len(_VIEW_COLUMNS)])
-            seen_id, handled, has_held = row.seen_id, row.seen_status == "handled", \
-                bool(row.has_held)
+            view = ConversationView(*row[:_VIEW_WIDTH])
+            seen_id, seen_status, held = row[_VIEW_WIDTH:]
+            handled, has_held = seen_status == "handled", bool(held)
         if view.last_inbound_at is None or view.last_inbound_at < at:
             view = replace(view, last_inbound_at=at)
         return InboundStart(view, seen_id, handled, has_held)

@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Select
 
 from commerce.db.engine import ONE_STATEMENT, READ_ONLY
+from commerce.db.prepared_read import PreparedRead
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,11 @@ class UnitOfWork:
         with self._factory.kw["bind"].connect() as connection:
             connection.execution_options(**{READ_ONLY: True, ONE_STATEMENT: True})
             yield connection
+
+    def prepared(self, statement: Select) -> PreparedRead:
+        """``statement`` compiled once for this database, for a hot-path read of one
+        row that skips SQLAlchemy's per-call machinery (``PreparedRead``)."""
+        return PreparedRead(self._factory.kw["bind"], statement)
 
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:

@@ -92,3 +92,27 @@ def test_concurrent_orders_never_oversell_on_postgres(pg_shop):
         t.join(60)
     assert results.count("ok") == 6 and results.count("out") == 2
     assert pg_shop.catalog.variant_by_sku("MUG-SAND").stock == 0
+
+
+def test_the_read_before_each_turn_on_postgres(pg_shop):
+    """``open_inbound`` runs its prepared SQL on psycopg's connection (named
+    parameters, native types) and gives what it gives on SQLite."""
+    from datetime import datetime, timedelta, timezone
+
+    from commerce.identity import ConversationKey
+
+    conversations = pg_shop.conversations
+    key = ConversationKey("line", "main", "U" + "b" * 32)
+    conv = conversations.ensure(key, "Amy")
+    at = datetime(2026, 11, 24, 5, 0, tzinfo=timezone.utc)
+    start = conversations.open_inbound(key, "ev-1", at)
+    assert (start.conversation.id, start.seen, start.handled, start.has_held) == \
+        (conv.id, None, False, False)
+    recorded = conversations.record_inbound(conv.id, event_id="ev-1", kind="text",
+                                            text="你好", at=at)
+    again = conversations.open_inbound(key, "ev-1", at - timedelta(minutes=5))
+    assert again.seen == recorded.message_id and not again.handled
+    assert again.conversation.display_name == "Amy"
+    assert again.conversation.last_inbound_at == at  # aware, read back from the row
+    assert again.conversation.last_inbound_at.tzinfo is not None
+    assert conversations.open_inbound(key, "ev-2", at).seen is None

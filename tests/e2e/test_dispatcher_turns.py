@@ -92,30 +92,48 @@ def test_an_event_handled_again_adds_nothing(quiet_shop):
 
 def test_a_returning_customers_turn_is_one_read_and_two_writes(quiet_shop):
     """The shape that keeps SQLite's one write lock free most of the time: read
-    before the turn, write the event with its replies, mark them sent."""
+    before the turn (one SELECT, no transaction of its own), write the event with
+    its replies, mark them sent. Counted from the SQL SQLite itself ran, since the
+    read bypasses SQLAlchemy's events (``PreparedRead``)."""
     from sqlalchemy import event as sql_event
-
-    from commerce.db.engine import READ_ONLY
 
     worker = quiet_shop.container.chat.worker("t1", block_ms=10)
     amy = quiet_shop.customer("Amy")
     amy.says("第一次")  # first contact: creates the conversation, asks for the name
     assert worker.run_once() == 1
     wait_until(lambda: len(texts(amy)) == 1, message="the first echo")
-    begun: list[str] = []
+    ran: list[str] = []
+    traced: list = []
 
-    def on_begin(conn):
-        begun.append("read" if conn.get_execution_options().get(READ_ONLY) else "write")
+    def on_checkout(dbapi_connection, _record, _proxy):  # noqa: ANN001
+        dbapi_connection.set_trace_callback(lambda sql: ran.append(sql.split()[0].upper()))
+        traced.append(dbapi_connection)
 
-    engine = quiet_shop.container.engine
-    sql_event.listen(engine, "begin", on_begin)
+    pool = quiet_shop.container.engine.pool
+    sql_event.listen(pool, "checkout", on_checkout)
     try:
         amy.says("第二次")
         assert worker.run_once() == 1
     finally:
-        sql_event.remove(engine, "begin", on_begin)
+        sql_event.remove(pool, "checkout", on_checkout)
+        for connection in traced:
+            connection.set_trace_callback(None)
     wait_until(lambda: len(texts(amy)) == 2, message="the second echo")
-    assert begun == ["read", "write", "write"]
+    transactions, depth, outside = [], 0, []
+    for verb in ran:
+        if verb == "BEGIN":
+            depth = 1
+            transactions.append([])
+        elif verb in ("COMMIT", "ROLLBACK"):
+            depth = 0
+        elif depth:
+            transactions[-1].append(verb)
+        else:
+            outside.append(verb)
+    assert outside == ["SELECT"]  # the one read, its own statement
+    assert len(transactions) == 2  # the event with its replies; the sent mark
+    assert transactions[1] == ["UPDATE"]
+    assert "SELECT" not in transactions[0]
 
 
 def test_only_the_first_attempt_uses_the_reply_token_and_retries_push_with_one_key(quiet_shop):
