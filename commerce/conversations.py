@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.db.base import Base, UTCDateTime, utcnow
@@ -45,6 +55,16 @@ class ChatMessage(Base):
     queued -> sent | held | failed for outbound."""
 
     __tablename__ = "chat_messages"
+    __table_args__ = (
+        # The worker looks an inbound event up before every turn (was it recorded by
+        # an earlier attempt?) and asks whether updates are held for the customer.
+        # Through the conversation index alone both read the conversation's whole
+        # history, so a turn cost grew with it: about 1 ms per inbound message for
+        # a customer with 5,000 messages (docs/performance.md, item 31).
+        Index("ix_chat_messages_event", "platform_event_id", "conversation_id"),
+        Index("ix_chat_messages_held", "conversation_id", "status",
+              sqlite_where=text("status = 'held'"), postgresql_where=text("status = 'held'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
@@ -54,7 +74,7 @@ class ChatMessage(Base):
     kind: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict | None] = mapped_column(JSON)
-    platform_event_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    platform_event_id: Mapped[str | None] = mapped_column(String(128))
     platform_message_id: Mapped[str | None] = mapped_column(String(128))
     outbox_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     media_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))

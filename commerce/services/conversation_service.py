@@ -15,11 +15,13 @@ from datetime import datetime, timezone
 from sqlalchemy import (
     Select,
     Update,
+    and_,
     bindparam,
     case,
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
     update,
@@ -71,19 +73,26 @@ _VIEW_COLUMNS = (_CONVERSATIONS.c.id, _CONVERSATIONS.c.channel, _CONVERSATIONS.c
 
 def _open_inbound_statement() -> Select:
     """The conversation by its key, with the event's row (if an earlier attempt wrote
-    it) and whether updates are held for it; built once, run on every event."""
-    this_event = (_MESSAGES.c.conversation_id == _CONVERSATIONS.c.id,
-                  _MESSAGES.c.direction == "in",
-                  _MESSAGES.c.platform_event_id == bindparam("event_id"))
-    seen_id = select(_MESSAGES.c.id).where(*this_event).limit(1).scalar_subquery()
-    seen_status = select(_MESSAGES.c.status).where(*this_event).limit(1).scalar_subquery()
+    it) and whether updates are held for it; built once, run on every event.
+
+    Each part is one index probe, whatever the length of the conversation's history
+    (``ChatMessage``'s indexes): the event's row by its platform id, joined once for
+    both its id and status, and the held rows through a partial index, which SQLite
+    uses only when the query says ``status = 'held'`` literally, not as a parameter."""
+    seen = _MESSAGES.alias("seen")
     held = exists().where(_MESSAGES.c.conversation_id == _CONVERSATIONS.c.id,
-                          _MESSAGES.c.direction == "out", _MESSAGES.c.status == "held")
-    return (select(*_VIEW_COLUMNS, seen_id.label("seen_id"), seen_status.label("seen_status"),
-                   held.label("has_held"))
+                          _MESSAGES.c.status == literal_column("'held'"),
+                          _MESSAGES.c.direction == "out")
+    found = _CONVERSATIONS.outerjoin(seen, and_(
+        seen.c.platform_event_id == bindparam("event_id"),
+        seen.c.conversation_id == _CONVERSATIONS.c.id, seen.c.direction == "in"))
+    return (select(*_VIEW_COLUMNS, seen.c.id.label("seen_id"),
+                   seen.c.status.label("seen_status"), held.label("has_held"))
+            .select_from(found)
             .where(_CONVERSATIONS.c.channel == bindparam("channel"),
                    _CONVERSATIONS.c.account == bindparam("account"),
-                   _CONVERSATIONS.c.user_id == bindparam("user_id")))
+                   _CONVERSATIONS.c.user_id == bindparam("user_id"))
+            .order_by(seen.c.id).limit(1))
 
 
 _OPEN_INBOUND = _open_inbound_statement()
