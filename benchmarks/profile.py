@@ -33,17 +33,32 @@ from benchmarks.infra import start_infra
 from benchmarks.procs import Processes, free_port
 
 _LINE = re.compile(r":\d+\)$")
+_ENTRY_END = re.compile(r"\) (\d+)$")
+
+
+def _stacks(text: str) -> list[tuple[str, int]]:
+    """(stack, samples) per entry of py-spy's collapsed output. An entry ends with
+    its last frame's ``(file:line)`` and its sample count; a frame name may hold
+    newlines (a redis-py ``Script`` is named after its Lua source), so lines are
+    joined until one ends that way."""
+    entries: list[tuple[str, int]] = []
+    pending = ""
+    for line in text.splitlines():
+        pending += line
+        end = _ENTRY_END.search(pending)
+        if end:
+            entries.append((pending[:end.start() + 1], int(end.group(1))))
+            pending = ""
+        else:
+            pending += " "
+    return entries
 
 
 def summarize(raw: Path, top: int = 40) -> str:
     own: Counter[str] = Counter()
     cumulative: Counter[str] = Counter()
     total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack:
-            continue
-        n = int(count)
+    for stack, n in _stacks(raw.read_text()):
         total += n
         frames = [_LINE.sub(")", f.replace(sys.prefix + "/lib/python3.11/site-packages/", ""))
                   for f in stack.split(";")]
