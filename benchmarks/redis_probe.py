@@ -2,10 +2,12 @@
 
 ``python -m benchmarks.redis_probe DUMP_DIR serve|worker ARGS...`` wraps the redis-py
 client classes, then runs the ``chatcart`` command line exactly as the console
-script does. Every command sent alone is one round trip; a pipeline is one round
-trip whatever it holds (its commands are counted too, under ``in_pipeline``). Each
-process (gunicorn forks its workers) writes its counts to ``DUMP_DIR/<pid>.json``
-every 100 ms, so the runner can diff two snapshots around a measurement.
+script does. Every command sent alone is one round trip; a pipeline, or commands
+sent together on a thread's connection (``ThreadConnections.send_together``), is
+one round trip whatever it holds (its commands are counted too, under
+``in_pipeline``). Each process (gunicorn forks its workers) writes its counts to
+``DUMP_DIR/<pid>.json`` every 100 ms, so the runner can diff two snapshots around a
+measurement.
 """
 
 from __future__ import annotations
@@ -66,6 +68,18 @@ def install(dump_dir: str, role: str) -> None:
 
     redis.client.Redis.execute_command = execute_command
     redis.client.Pipeline.execute = execute
+
+    # Commands sent together on a thread's own connection (the worker's blocking read
+    # with its take) are one round trip, like a pipeline.
+    from flows.redis_client import ThreadConnections
+
+    together = ThreadConnections.send_together
+
+    def send_together(self, *commands):  # noqa: ANN001, ANN002, ANN202
+        _count([command[0] for command in commands], pipeline=True)
+        return together(self, *commands)
+
+    ThreadConnections.send_together = send_together  # type: ignore[method-assign]
 
 
 def read_counts(dump_dir: Path) -> dict[str, dict]:

@@ -12,7 +12,8 @@ list instead of blocking its conversation forever.
 Round trips: the script that hands over an event also hands over the
 conversation's prefetched value (``Prefetch``: the waiting flow's snapshot), and
 the script that finishes a conversation also claims the next announced one, so a
-busy worker spends one script per event.
+busy worker spends one script per event. An idle worker's blocking read goes out
+with the script that takes what it delivers, so a wake-up is one round trip too.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.events import InboundEvent
 from bot.ingest import GROUP, Ingestor
 from commerce.identity import ConversationKey
 from flows.locks import LOCK_LUA, Lease, LockTimeout, RedisConversationLocks, ms
+from flows.redis_client import ThreadConnections
 
 log = logging.getLogger("chatcart.worker")
 
@@ -135,6 +137,32 @@ return claim(KEYS[5], KEYS[2], ARGV[6], ARGV[10], ARGV[11], ARGV[5], ARGV[12], A
              ARGV[8], ARGV[9])
 """
 
+# After a blocking XREADGROUP on the same connection (sent together with it): take()
+# the announcement that read delivered to this consumer, i.e. its pending
+# announcement with an id above ARGV[9], the highest the worker had received before
+# (announcements are delivered in id order, and an older one left pending, say for
+# a busy lock, must wait for its reclaim as before). False when the read delivered
+# nothing, or an announcement deleted meanwhile. KEYS: ready, scheduled. ARGV: group,
+# consumer, token, lease ms, lock prefix, mailbox prefix, prefetch prefix, prefetch
+# field, the highest announcement id received ("0-0" for none).
+_WOKEN = _FUNCTIONS + """
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[9], '+', 2, ARGV[2])
+for _, item in ipairs(pending) do
+  local id = item[1]
+  if id ~= ARGV[9] then
+    local found = redis.call('XRANGE', KEYS[1], id, id)[1]
+    if not found or not found[2][2] then
+      return false
+    end
+    local conv = found[2][2]
+    local taken = take(ARGV[5] .. conv, ARGV[6] .. conv, KEYS[2], ARGV[3], ARGV[4], conv,
+                       KEYS[1], ARGV[1], id, ARGV[7], ARGV[8])
+    return {id, conv, taken[1], taken[2], taken[3]}
+  end
+end
+return false
+"""
+
 Handler = Callable[[InboundEvent], None]
 
 # claim()'s answer: [announcement id, conversation, taken (0/1), first event or
@@ -198,6 +226,9 @@ class InboxWorker:
         self._claim = client.register_script(_CLAIM)
         self._take = client.register_script(_TAKE)
         self._next = client.register_script(_NEXT)
+        self._woken = client.register_script(_WOKEN)
+        #: The highest announcement id this worker has received (see _WOKEN).
+        self._received = "0-0"
         # The last script that looked for an announcement found none: the next
         # run_once goes straight to the blocking read, which returns at once anyway
         # if one came meanwhile, instead of asking again without waiting.
@@ -211,31 +242,74 @@ class InboxWorker:
         Busy: one script reads an announcement and takes its conversation's lock
         with the first event; the step that finishes a conversation takes the next
         announced one in the same script. Idle: a blocking read of the stream waits
-        for the next announcement, then an abandoned one is reclaimed if any."""
+        for the next announcement, sent together with the take of what it delivers
+        (``_wait_and_take``), then an abandoned one is reclaimed if any."""
         token = secrets.token_hex(16)
         if not self._none_announced:
             claimed = self._claim_now(token)
             if claimed:
                 return self._serve(claimed, token, stop)
-        entries = self._redis.xreadgroup(
-            GROUP, self.consumer, {self._keys.ready: ">"}, count=1, block=self._block_ms
-        )
-        batch = entries[0][1] if entries else []
+        handled = 0
+        if isinstance(self._redis, ThreadConnections):
+            entries, claimed = self._wait_and_take(token)
+            batch = entries[0][1] if entries else []
+            if claimed:
+                self._none_announced = False
+                handled = self._serve(claimed, token, stop)
+                # Normally the read's one entry is the one taken; anything else it
+                # delivered is served below as without the take.
+                batch = [entry for entry in batch if entry[0] != claimed[0]]
+                if not batch:
+                    return handled
+                token = secrets.token_hex(16)
+        else:
+            entries = self._redis.xreadgroup(
+                GROUP, self.consumer, {self._keys.ready: ">"}, count=1,
+                block=self._block_ms)
+            batch = entries[0][1] if entries else []
         if not batch:
             claimed = self._redis.xautoclaim(
                 self._keys.ready, GROUP, self.consumer, self._claim_idle_ms, "0-0", count=1
             )
             batch = claimed[1] if claimed else []
         if not batch:
-            return 0
+            return handled
         self._none_announced = False  # until a script looks again
-        handled = 0
         for entry_id, fields in batch:
             if not fields:  # deleted while pending
                 self._ack(entry_id)
                 continue
             handled += self._serve([entry_id, fields[b"c"], 0, None, None], token, stop)
         return handled
+
+    def _wait_and_take(self, token: str) -> tuple[list, _Claimed | None]:
+        """The blocking read for the next announcement and the take of what it
+        delivered, sent together on this thread's connection: an idle worker woken by
+        an announcement starts on it after one round trip, not two (the read, then
+        ``_drain``'s take). Returns the read's entries (shaped as redis-py's
+        ``xreadgroup`` gives them) and the take (claim()'s answer, or None).
+
+        Only on a client that keeps a connection per thread (``ThreadConnections``,
+        what ``make_redis`` builds): a pipeline would borrow a pool connection for
+        as long as the read blocks, from a pool the threads already hold."""
+        names = self._keys
+        read = ("XREADGROUP", "GROUP", GROUP, self.consumer, "COUNT", 1,
+                "BLOCK", self._block_ms, "STREAMS", names.ready, ">")
+        take_args = [GROUP, self.consumer, token, self._lease_ms, self._lock_prefix,
+                     self._mailbox_prefix, *self._peek, self._received]
+        take = ("EVALSHA", self._woken.sha, 2, names.ready, names.scheduled, *take_args)
+        entries, claimed = self._redis.send_together(read, take)  # type: ignore[attr-defined]
+        if isinstance(entries, Exception):
+            raise entries
+        if isinstance(claimed, redis.exceptions.NoScriptError):  # a flushed or new Redis
+            claimed = self._woken(keys=[names.ready, names.scheduled], args=take_args)
+        elif isinstance(claimed, Exception):
+            raise claimed
+        if entries:  # flat field lists, as redis-py's callback would have made pairs
+            entries = [[stream, [(entry_id, dict(zip(fields[::2], fields[1::2], strict=True))
+                                  if fields else None) for entry_id, fields in batch]]
+                       for stream, batch in entries]
+        return entries or [], claimed or None
 
     def _claim_now(self, token: str) -> _Claimed | None:
         claimed = self._claim(keys=[self._keys.ready, self._keys.scheduled], args=[
@@ -256,6 +330,7 @@ class InboxWorker:
         while claimed:
             served += 1
             entry_id, conv = claimed[0], claimed[1].decode()
+            self._note_received(entry_id)
             if claimed[2]:
                 lease = Lease(self._locks, ConversationKey.parse(conv), token)
                 raw, value = claimed[3], claimed[4]
@@ -271,6 +346,11 @@ class InboxWorker:
             count, claimed, token = self._run(entry_id, conv, lease, raw, value, may_claim)
             handled += count
         return handled
+
+    def _note_received(self, entry_id: bytes | str) -> None:
+        text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+        if _stream_id(text) > _stream_id(self._received):
+            self._received = text
 
     def _ack(self, entry_id: bytes) -> None:
         pipe = self._redis.pipeline(transaction=False)
@@ -395,3 +475,9 @@ class WorkerPool:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+
+
+def _stream_id(text: str) -> tuple[int, int]:
+    """A stream entry id (``<ms>-<seq>``) as numbers, for comparing."""
+    ms_part, _, seq = text.partition("-")
+    return int(ms_part), int(seq or 0)

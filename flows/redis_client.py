@@ -10,6 +10,7 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import redis
@@ -67,6 +68,27 @@ class ThreadConnections(redis.Redis):
     stale_check_after = 0.5
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
+        return self._thread_client().execute_command(*args, **options)
+
+    def send_together(self, *commands: Sequence[Any]) -> list[Any]:
+        """Send ``commands`` in one write on the calling thread's own connection and
+        read their replies in order: one round trip. (A pipeline would do that too,
+        but borrows a connection from the pool, whose connections the threads
+        already hold.) A command may block (``XREADGROUP ... BLOCK``): the ones behind
+        it run once it returns. Replies are as the server sent them, without
+        redis-py's response callbacks; an error reply comes back in its place as the
+        exception, after every reply was read, so the connection stays in step."""
+        connection = self._thread_client().connection
+        connection.send_packed_command(connection.pack_commands(commands))
+        replies: list[Any] = []
+        for _ in commands:
+            try:
+                replies.append(connection.read_response())
+            except redis.ResponseError as exc:
+                replies.append(exc)
+        return replies
+
+    def _thread_client(self) -> redis.Redis:
         local = self._local
         client = getattr(local, "client", None)
         now = time.monotonic()
@@ -77,7 +99,7 @@ class ThreadConnections(redis.Redis):
         elif now - local.used > self.stale_check_after:
             _drop_if_stale(client.connection)
         local.used = now
-        return client.execute_command(*args, **options)
+        return client
 
     def holds_connection(self) -> bool:
         """Whether the calling thread has a connection from an earlier command."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 import multiprocessing
 import threading
 
+import redis
+
 from flows.redis_client import make_redis
 
 
@@ -71,3 +73,29 @@ def test_a_connection_the_server_closed_is_replaced_before_the_next_command(redi
     assert in_thread(lambda: killer.client_kill_filter(_id=mine)) == 1
     assert client.set("after", "kill")  # no ConnectionError
     assert client.client_id() != mine
+
+
+def test_commands_sent_together_are_one_write_and_their_replies_come_back_in_order(redis_url):
+    client = make_redis(redis_url)
+    try:
+        client.delete("together:k", "together:empty")
+        connection = client._thread_client().connection
+        writes: list[bytes] = []
+        send = connection.send_packed_command
+
+        def counting(command, check_health=True):  # noqa: ANN001, ANN202
+            writes.append(command)
+            return send(command, check_health)
+
+        connection.send_packed_command = counting
+        replies = client.send_together(("SET", "together:k", "v"),
+                                       ("HSET", "together:k", "f", "1"),  # wrong type
+                                       ("BLPOP", "together:empty", 0.1),  # blocks, then nil
+                                       ("GET", "together:k"))
+        assert len(writes) == 1
+        assert replies[0] == b"OK"
+        assert isinstance(replies[1], redis.ResponseError) and "WRONGTYPE" in str(replies[1])
+        assert replies[2:] == [None, b"v"]
+        assert client.get("together:k") == b"v"  # the connection is still in step
+    finally:
+        client.close()

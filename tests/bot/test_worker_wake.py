@@ -1,0 +1,127 @@
+"""An idle worker's blocking read goes out together with the take of what it
+delivers (``InboxWorker._wait_and_take``), on the thread's own connection of the
+client ``make_redis`` builds: a wake-up is one round trip, and an older
+announcement left pending stays where it was."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bot.inbox_worker import _CLAIM, _NEXT, _TAKE, _WOKEN, InboxWorker
+from bot.ingest import GROUP, Ingestor
+from flows.keys import KeyBuilder
+from flows.locks import RedisConversationLocks
+from flows.redis_client import ThreadConnections, make_redis
+from tests.bot.test_ingest_and_worker import event
+
+
+@pytest.fixture
+def parts(redis_url):
+    client, webhook_side = make_redis(redis_url), make_redis(redis_url)
+    assert isinstance(client, ThreadConnections)
+    keys = KeyBuilder("wake")
+    # The ingestor (the web process's side) has a client of its own, so what the
+    # worker sends can be counted alone.
+    yield client, Ingestor(webhook_side, keys), RedisConversationLocks(client, keys)
+    client.close()
+    webhook_side.close()
+
+
+def worker(parts, seen: list[str], **kw) -> InboxWorker:  # noqa: ANN003
+    client, ingestor, locks = parts
+    return InboxWorker(client, ingestor, locks, lambda e: seen.append(e.text),
+                       consumer="wake-1", block_ms=2000, **kw)
+
+
+def round_trips(client: ThreadConnections) -> list[str]:
+    """What the client sends, one entry per round trip (scripts loaded first, so no
+    NOSCRIPT retry shows up)."""
+    for script in (_CLAIM, _TAKE, _NEXT, _WOKEN):
+        client.script_load(script)
+    sent: list[str] = []
+    plain, together = client.execute_command, client.send_together
+
+    def one(*args, **options):  # noqa: ANN002, ANN003, ANN202
+        sent.append(str(args[0]))
+        return plain(*args, **options)
+
+    def both(*commands):  # noqa: ANN002, ANN202
+        sent.append("+".join(str(command[0]) for command in commands))
+        return together(*commands)
+
+    client.execute_command, client.send_together = one, both
+    return sent
+
+
+def later(seconds: float, action) -> threading.Timer:  # noqa: ANN001
+    timer = threading.Timer(seconds, action)
+    timer.start()
+    return timer
+
+
+def test_a_worker_woken_by_an_announcement_starts_on_it_after_one_round_trip(parts):
+    client, ingestor, _locks = parts
+    seen: list[str] = []
+    idle = worker(parts, seen)
+    idle._none_announced = True  # it already looked: straight to the blocking read
+    sent = round_trips(client)
+    timer = later(0.2, lambda: ingestor.ingest([event("U1", 0)]))
+    try:
+        assert idle.run_once() == 1
+    finally:
+        timer.cancel()
+    assert seen == ["0"]
+    # the read with the take of its announcement, then the step that finishes the
+    # conversation (and looks for the next announcement)
+    assert sent[:2] == ["XREADGROUP+EVALSHA", "EVALSHA"], sent
+    assert len(sent) == 2, sent
+    assert client.xpending(ingestor.keys.ready, GROUP)["pending"] == 0
+
+
+def test_an_older_announcement_left_pending_is_not_taken_by_a_later_wake(parts):
+    client, ingestor, locks = parts
+    seen: list[str] = []
+    busy = worker(parts, seen, lock_wait=0.05)
+    ingestor.ingest([event("U1", 0)])
+    lease = locks.acquire(event("U1", 0).conversation)  # another worker holds U1
+    assert busy.run_once() == 0  # so U1's announcement is left pending to us
+    lease.release()  # free again, but its announcement waits for the reclaim
+    left = client.xpending_range(ingestor.keys.ready, GROUP, "-", "+", 10, busy.consumer)
+    assert len(left) == 1
+    timer = later(0.2, lambda: ingestor.ingest([event("U2", 5)]))
+    try:
+        assert busy.run_once() == 1
+    finally:
+        timer.cancel()
+    assert seen == ["5"]  # U2's message, the one the read delivered; not U1's
+    still = client.xpending_range(ingestor.keys.ready, GROUP, "-", "+", 10, busy.consumer)
+    assert [entry["message_id"] for entry in still] == [left[0]["message_id"]]
+
+
+def test_a_wake_on_a_redis_that_forgot_the_scripts_still_takes_the_announcement(parts):
+    client, ingestor, _locks = parts
+    seen: list[str] = []
+    idle = worker(parts, seen)
+    idle._none_announced = True
+    client.script_flush()
+    timer = later(0.2, lambda: ingestor.ingest([event("U3", 7)]))
+    try:
+        assert idle.run_once() == 1
+    finally:
+        timer.cancel()
+    assert seen == ["7"]
+    assert client.xpending(ingestor.keys.ready, GROUP)["pending"] == 0
+
+
+def test_a_wake_with_nothing_announced_returns_without_taking_anything(parts):
+    client, ingestor, _locks = parts
+    seen: list[str] = []
+    idle = worker(parts, seen)
+    idle._block_ms = 50
+    idle._none_announced = True
+    ingestor.ensure_group()
+    assert idle.run_once() == 0
+    assert seen == []
+    assert client.xpending(ingestor.keys.ready, GROUP)["pending"] == 0
