@@ -81,3 +81,16 @@ def shop(app_config, environment):
     seed_demo(built.catalog, built.customers)
     yield built
     built.close()
+
+
+@pytest.fixture
+def echo_shop(app_config, environment, redis_url):
+    """A live shop (HTTP server, sandbox platforms) whose router echoes, with no inbox
+    worker threads: the test drives sending and delivery itself."""
+    from bot.routing import EchoRouter
+    from tests.support.live_shop import start_live_shop
+
+    shop = start_live_shop(app_config, environment, redis_url, workers=0,
+                           configure=lambda c: c.extras.update(router=EchoRouter()))
+    yield shop
+    shop.stop()

@@ -6,28 +6,17 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from sqlalchemy import event, text
 
 from bot.messages import Text
 from bot.outbox import OutboundBatch
-from bot.routing import EchoRouter
 from commerce.identity import ConversationKey
 from commerce.services.uow import Rows
 from tests.bot.test_group_commit import waiting_for
-from tests.support.live_shop import start_live_shop
 
 #: Two writes that change nothing; the first holds its group open (see ``hold``).
 BLOCKER = text("UPDATE chat_messages SET error = error WHERE id = :rid AND 1 = 1")
 OTHER = text("UPDATE chat_messages SET error = error WHERE id = :rid")
-
-
-@pytest.fixture
-def echo_live(app_config, environment, redis_url):
-    shop = start_live_shop(app_config, environment, redis_url, workers=0,
-                           configure=lambda c: c.extras.update(router=EchoRouter()))
-    yield shop
-    shop.stop()
 
 
 def statuses(outbox, row_ids) -> list[str]:
@@ -36,11 +25,11 @@ def statuses(outbox, row_ids) -> list[str]:
                                 {"i": row_id}).scalar_one() for row_id in row_ids]
 
 
-def test_a_mark_on_its_way_is_committed_before_anyone_here_reads_the_batch(echo_live):
-    chat = echo_live.container.chat
+def test_a_mark_on_its_way_is_committed_before_anyone_here_reads_the_batch(echo_shop):
+    chat = echo_shop.container.chat
     outbox, writes = chat.outbox, chat.outbox.writes
-    amy = echo_live.customer("Amy")
-    conv = echo_live.container.conversations.ensure(
+    amy = echo_shop.customer("Amy")
+    conv = echo_shop.container.conversations.ensure(
         ConversationKey("line", "main", amy.user_id)).id
     [pending] = outbox.enqueue([OutboundBatch(conv, (Text("您好"),))])
     engine = outbox._uow._factory.kw["bind"]

@@ -2,30 +2,19 @@
 (it deleted the whole attempts hash), so a batch that kept failing could retry
 forever instead of stopping at its limit."""
 
-import pytest
 
 from bot.messages import Text
-from bot.routing import EchoRouter
 from bot.sandbox.faults import FaultRule
 from commerce.identity import ConversationKey
-from tests.support.live_shop import start_live_shop
 
 
-@pytest.fixture
-def echo_live(app_config, environment, redis_url):
-    shop = start_live_shop(app_config, environment, redis_url, workers=0,
-                           configure=lambda c: c.extras.update(router=EchoRouter()))
-    yield shop
-    shop.stop()
-
-
-def test_a_success_keeps_the_attempts_of_a_batch_still_failing(echo_live):
-    chat = echo_live.container.chat
-    amy = echo_live.customer("Amy")
-    ben = echo_live.customer("Ben")
-    conv = {p: echo_live.container.conversations.ensure(
+def test_a_success_keeps_the_attempts_of_a_batch_still_failing(echo_shop):
+    chat = echo_shop.container.chat
+    amy = echo_shop.customer("Amy")
+    ben = echo_shop.customer("Ben")
+    conv = {p: echo_shop.container.conversations.ensure(
         ConversationKey("line", "main", p.user_id)).id for p in (amy, ben)}
-    echo_live.emulator.faults.add(FaultRule(channel="line", endpoint="push", status=500,
+    echo_shop.emulator.faults.add(FaultRule(channel="line", endpoint="push", status=500,
                                             count=3))
     assert chat.notifier.send(conv[amy], [Text("會失敗")]) == "retry"
     failing = chat.outbox.open_batches(conv[amy])[0].batch.batch_id
