@@ -27,6 +27,7 @@ from sqlalchemy import event
 from benchmarks import payloads
 from benchmarks.infra import start_infra
 from benchmarks.procs import Processes
+from flows.redis_client import ThreadConnections
 
 
 class _Counts:
@@ -55,6 +56,15 @@ class _Counts:
 
         redis.client.Redis.execute_command = execute_command
         redis.client.Pipeline.execute = execute
+
+        together = ThreadConnections.send_together
+
+        def send_together(self, *commands):  # noqa: ANN001, ANN002, ANN202
+            counts.redis += 1  # one round trip, as a pipeline
+            counts.redis_commands["+".join(str(c[0]).upper() for c in commands)] += 1
+            return together(self, *commands)
+
+        ThreadConnections.send_together = send_together  # type: ignore[method-assign]
 
     def install_sql(self, engine) -> None:  # noqa: ANN001
         @event.listens_for(engine, "begin")
