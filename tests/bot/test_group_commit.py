@@ -131,70 +131,71 @@ def test_even_a_base_exception_reaches_the_caller(failure):
         GroupCommit(write).submit(1)
 
 
+class HeldFirstWrite:
+    """A GroupCommit whose write of the batch holding "first" stays inside the write
+    until ``release``; a batch holding "bad" fails. Records what each write got and
+    what each caller submitted from a thread was raised."""
+
+    def __init__(self) -> None:
+        self.written: list[list[str]] = []
+        self.errors: dict[str, str] = {}
+        self.started, self._released = threading.Event(), threading.Event()
+        self.group = GroupCommit(self._write)
+        self._threads: list[threading.Thread] = []
+
+    def _write(self, items) -> None:  # noqa: ANN001
+        if "first" in items:
+            self.started.set()
+            assert self._released.wait(5)
+        if "bad" in items:
+            raise RuntimeError("disk I/O error")
+        self.written.append(list(items))
+
+    def submit_in_thread(self, item: str) -> None:
+        def run() -> None:
+            try:
+                self.group.submit(item)
+            except RuntimeError as exc:
+                self.errors[item] = str(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        self._threads.append(thread)
+
+    def release(self) -> None:
+        self._released.set()
+        for thread in self._threads:
+            thread.join(5)
+            assert not thread.is_alive()
+
+
 def test_a_detached_item_waits_for_nobody_only_when_a_waiting_caller_will_write_it():
-    written: list[list[str]] = []
-    first_started, release_first = threading.Event(), threading.Event()
-
-    def write(items):
-        if not written:
-            first_started.set()
-            assert release_first.wait(5)
-        written.append(list(items))
-
-    group = GroupCommit(write)
+    held = HeldFirstWrite()
+    group = held.group
     assert group.submit_detached("alone") is False  # nothing in progress: not queued
-    assert not group.writing and written == []
-
-    leader = threading.Thread(target=group.submit, args=("first",))
-    leader.start()
-    assert first_started.wait(5)
+    assert not group.writing and held.written == []
+    held.submit_in_thread("first")
+    assert held.started.wait(5)
     # A write in progress, but nobody queued behind it to write the next group.
     assert group.submit_detached("no one behind") is False
-    waiter = threading.Thread(target=group.submit, args=("waiter",))
-    waiter.start()
+    held.submit_in_thread("waiter")
     waiting_for(lambda: len(group._queue) == 1)
     assert group.submit_detached("rides along") is True  # back at once
     assert group._queue[-1].item == "rides along"
-    release_first.set()
-    for thread in (leader, waiter):
-        thread.join(5)
-        assert not thread.is_alive()
-    assert written == [["first"], ["waiter", "rides along"]]
+    held.release()
+    assert held.written == [["first"], ["waiter", "rides along"]]
     assert not group.writing
 
 
 def test_a_detached_item_in_a_failed_write_is_logged_and_the_waiter_gets_the_error(caplog):
-    written: list[list[str]] = []
-    first_started, release_first = threading.Event(), threading.Event()
-
-    def write(items):
-        if "first" in items:
-            first_started.set()
-            assert release_first.wait(5)
-        if "bad" in items:
-            raise RuntimeError("disk I/O error")
-        written.append(list(items))
-
-    group = GroupCommit(write)
-    errors: dict[str, str] = {}
-
-    def submit(item: str) -> None:
-        try:
-            group.submit(item)
-        except RuntimeError as exc:
-            errors[item] = str(exc)
-
-    leader = threading.Thread(target=submit, args=("first",))
-    leader.start()
-    assert first_started.wait(5)
-    waiter = threading.Thread(target=submit, args=("waiter",))
-    waiter.start()
-    waiting_for(lambda: len(group._queue) == 1)
-    assert group.submit_detached("bad")
-    release_first.set()
-    for thread in (leader, waiter):
-        thread.join(5)
-    assert errors == {"waiter": "disk I/O error"}
+    held = HeldFirstWrite()
+    held.submit_in_thread("first")
+    assert held.started.wait(5)
+    held.submit_in_thread("waiter")
+    waiting_for(lambda: len(held.group._queue) == 1)
+    assert held.group.submit_detached("bad")
+    held.release()
+    assert held.errors == {"waiter": "disk I/O error"}
     assert "a write nobody waits for failed" in caplog.text
-    group.submit("later")  # the group is usable again
-    assert written[-1] == ["later"]
+    held.group.submit("later")  # the group is usable again
+    assert held.written[-1] == ["later"]

@@ -55,10 +55,14 @@ def round_trips(client: ThreadConnections) -> list[str]:
     return sent
 
 
-def later(seconds: float, action) -> threading.Timer:  # noqa: ANN001
-    timer = threading.Timer(seconds, action)
+def run_once_announcing(idle: InboxWorker, announce) -> int:  # noqa: ANN001
+    """``idle.run_once()`` while ``announce`` ingests an event 0.2 s into its wait."""
+    timer = threading.Timer(0.2, announce)
     timer.start()
-    return timer
+    try:
+        return idle.run_once()
+    finally:
+        timer.cancel()
 
 
 def test_a_worker_woken_by_an_announcement_starts_on_it_after_one_round_trip(parts):
@@ -67,11 +71,7 @@ def test_a_worker_woken_by_an_announcement_starts_on_it_after_one_round_trip(par
     idle = worker(parts, seen)
     idle._none_announced = True  # it already looked: straight to the blocking read
     sent = round_trips(client)
-    timer = later(0.2, lambda: ingestor.ingest([event("U1", 0)]))
-    try:
-        assert idle.run_once() == 1
-    finally:
-        timer.cancel()
+    assert run_once_announcing(idle, lambda: ingestor.ingest([event("U1", 0)])) == 1
     assert seen == ["0"]
     # the read with the take of its announcement, then the step that finishes the
     # conversation (and looks for the next announcement)
@@ -90,11 +90,7 @@ def test_an_older_announcement_left_pending_is_not_taken_by_a_later_wake(parts):
     lease.release()  # free again, but its announcement waits for the reclaim
     left = client.xpending_range(ingestor.keys.ready, GROUP, "-", "+", 10, busy.consumer)
     assert len(left) == 1
-    timer = later(0.2, lambda: ingestor.ingest([event("U2", 5)]))
-    try:
-        assert busy.run_once() == 1
-    finally:
-        timer.cancel()
+    assert run_once_announcing(busy, lambda: ingestor.ingest([event("U2", 5)])) == 1
     assert seen == ["5"]  # U2's message, the one the read delivered; not U1's
     still = client.xpending_range(ingestor.keys.ready, GROUP, "-", "+", 10, busy.consumer)
     assert [entry["message_id"] for entry in still] == [left[0]["message_id"]]
@@ -106,11 +102,7 @@ def test_a_wake_on_a_redis_that_forgot_the_scripts_still_takes_the_announcement(
     idle = worker(parts, seen)
     idle._none_announced = True
     client.script_flush()
-    timer = later(0.2, lambda: ingestor.ingest([event("U3", 7)]))
-    try:
-        assert idle.run_once() == 1
-    finally:
-        timer.cancel()
+    assert run_once_announcing(idle, lambda: ingestor.ingest([event("U3", 7)])) == 1
     assert seen == ["7"]
     assert client.xpending(ingestor.keys.ready, GROUP)["pending"] == 0
 
