@@ -223,14 +223,10 @@ class SharedWrites:
         group commits, a crash loses the mark and a retry may send again: the
         window that exists between the platform's answer and any mark, by the
         length of one group's write."""
-        job = _Job(parts, detached=True)
         if not any(part.params for part in parts):
             return
-        if not self._group.submit_detached(job):
-            job.detached = False  # written now, for this caller: its error is raised
-            self._group.submit(job)
-            if job.error is not None:
-                raise job.error
+        if not self._group.submit_detached(_Job(parts, detached=True)):
+            self.run_rows(*parts)  # written now, for this caller: its error is raised
 
     def settle(self) -> None:
         """Returns once every write detached in this process before the call is

@@ -19,10 +19,6 @@ from commerce.db.write_gate import WriteGate
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Execution option marking a connection whose transaction only reads.
 READ_ONLY = "chatcart_read_only"
-#: Execution option marking a read-only connection that runs one statement: on
-#: SQLite it needs no BEGIN, the statement is its own transaction (one consistent
-#: snapshot), which saves a statement on the hot path.
-ONE_STATEMENT = "chatcart_one_statement"
 _GATED = "chatcart_write_gate"
 
 
@@ -74,8 +70,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             # of work (see UnitOfWork.read) need no lock in WAL mode.
             options = conn.get_execution_options()
             if options.get(READ_ONLY):
-                if not options.get(ONE_STATEMENT):
-                    conn.exec_driver_sql("BEGIN")
+                conn.exec_driver_sql("BEGIN")
                 return
             gate.enter()
             conn.info[_GATED] = True

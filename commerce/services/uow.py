@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Executable, Select
 
-from commerce.db.engine import ONE_STATEMENT, READ_ONLY
+from commerce.db.engine import READ_ONLY
 from commerce.db.prepared_read import PreparedRead
 
 
@@ -50,16 +50,6 @@ class UnitOfWork:
             yield session
         finally:
             session.close()  # ends the transaction; loaded objects stay readable
-
-    @contextmanager
-    def read_connection(self) -> Iterator[Connection]:
-        """Like ``read``, but a plain connection instead of a Session, for a hot-path
-        read of **one** prebuilt statement, where the Session's bookkeeping (about a
-        third of such a read's cost) buys nothing. On SQLite the statement is its
-        own transaction (no BEGIN): a second statement would see a later snapshot."""
-        with self._factory.kw["bind"].connect() as connection:
-            connection.execution_options(**{READ_ONLY: True, ONE_STATEMENT: True})
-            yield connection
 
     def prepared(self, statement: Select) -> PreparedRead:
         """``statement`` compiled once for this database, for a hot-path read of one

@@ -17,10 +17,9 @@ def uow(tmp_path):
         yield work
 
 
-@pytest.mark.parametrize("reading", ["session", "connection"])
-def test_a_reader_does_not_wait_for_an_open_writer(uow, reading):
+def test_a_reader_does_not_wait_for_an_open_writer(uow):
     writing, done = threading.Event(), threading.Event()
-    read = uow.read if reading == "session" else uow.read_connection
+    read = uow.read
 
     def writer():
         with uow() as session:
@@ -53,12 +52,8 @@ def test_a_failed_writer_rolls_back_and_skips_its_after_commit_hooks(uow):
         assert session.execute(text("SELECT count(*) FROM t WHERE x = 3")).scalar() == 0
 
 
-def test_a_one_statement_read_runs_without_a_begin_and_a_session_read_with_one(uow):
-    """``read_connection`` is for one statement, which SQLite runs as its own
-    transaction; a Session read may run several, so it keeps one snapshot."""
-    with uow.read_connection() as connection:
-        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 1
-        assert not connection.connection.driver_connection.in_transaction
+def test_a_session_read_runs_in_one_transaction(uow):
+    """A Session read may run several statements, so it keeps one snapshot."""
     with uow.read() as session:
         assert session.execute(text("SELECT count(*) FROM t")).scalar() == 1
         assert session.connection().connection.driver_connection.in_transaction
