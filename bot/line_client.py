@@ -11,6 +11,10 @@ Response bodies are read leniently (``_preload_content=False``): a 200 with a bo
 the SDK's models would reject must still count as sent, or a retry would send the
 message twice. Both base URLs are configurable so the sandbox emulator exercises
 this exact code.
+
+Replies and pushes, one per dialog turn, go out on a kept connection per thread
+(``bot.keepalive_http``) with the SDK's own headers (its bearer token and user
+agent); every other call goes through the SDK's ``ApiClient``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from linebot.v3.messaging import (
 )
 
 from bot.events import MediaGone, MediaTooLarge
+from bot.keepalive_http import KeepAliveHttp, TransportError
 
 Timeout = float | tuple[float, float]
 
@@ -97,10 +102,15 @@ class LineClient:
         self._data_client = ApiClient(_configuration(access_token, data_api_base))
         self._api = MessagingApi(self._api_client)
         self._blob = MessagingApiBlob(self._data_client)
+        connect, read = self._timeout if isinstance(self._timeout, tuple) else (timeout, timeout)
+        self._sends = KeepAliveHttp(api_base, connect_timeout=connect, read_timeout=read)
+        self._send_headers = {**self._api_client.default_headers,
+                              "Accept": "application/json", "Content-Type": "application/json"}
 
     def close(self) -> None:
         self._api_client.close()
         self._data_client.close()
+        self._sends.close()
 
     def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> SendResult:
         """Free, but the token is single use and short-lived; see
@@ -174,22 +184,25 @@ class LineClient:
 
     def _send(self, path: str, body: dict[str, Any], headers: Mapping[str, str] | None = None,
               *, accept_status: tuple[int, ...] = ()) -> tuple[int, Mapping[str, str], bytes]:
-        """POST a reply or push body as built, through the SDK's ``ApiClient`` (its
-        configuration, auth, connection pool and errors).
+        """POST a reply or push body as built, on this thread's kept connection.
 
-        The SDK's ``reply_message`` would first turn the body into its pydantic
-        models and back into a dict: about a quarter of the call's CPU, on every
-        reply a worker sends (docs/performance.md, item 23), and a model that does
-        not know a newer field drops it silently. The renderer has already checked
-        each message against those same models when it built it
-        (``bot/line_render.py``).
+        Not through the SDK's ``reply_message``: it would first turn the body into
+        its pydantic models and back into a dict (about a quarter of the call's CPU,
+        docs/performance.md, item 23), and a model that does not know a newer field
+        drops it silently. The renderer has already checked each message against
+        those same models when it built it (``bot/line_render.py``). Not through
+        ``ApiClient.call_api`` either: its generic serialisation and urllib3's pool
+        cost more than the request itself (item 34). The body is encoded as the SDK
+        encodes it (``json.dumps``, ASCII escapes).
         """
-        return self._call(self._api_client.call_api, path, "POST",
-                          header_params={"Accept": "application/json",
-                                         "Content-Type": "application/json",
-                                         **(headers or {})},
-                          body=body, response_types_map={}, auth_settings=["Bearer"],
-                          accept_status=accept_status)
+        try:
+            answer = self._sends.post(path, _encode_body(body).encode("ascii"),
+                                      {**self._send_headers, **(headers or {})})
+        except TransportError as exc:
+            raise LineApiError(0, f"network error: {exc}") from exc
+        if 200 <= answer.status < 300 or answer.status in accept_status:
+            return answer.status, answer.headers, answer.body
+        raise _api_error(answer.status, answer.headers, answer.body, answer.reason)
 
     def _call(
         self,
@@ -213,6 +226,10 @@ class LineClient:
         except urllib3.exceptions.HTTPError as exc:
             raise LineApiError(0, f"network error: {exc}") from exc
         return response.status_code, response.headers or {}, bytes(response.raw_data or b"")
+
+
+#: The SDK's body encoding (``json.dumps`` with its defaults), made once.
+_encode_body = json.JSONEncoder().encode
 
 
 def _batch(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -58,6 +58,18 @@ def test_reply_posts_the_token_and_messages_with_bearer_auth(api, client):
                               "notificationDisabled": False}
 
 
+def test_sends_carry_the_sdks_user_agent_and_token(api, client):
+    for _ in range(2):
+        api.reply("POST", "/v2/bot/message/reply", json_body={"sentMessages": []})
+    client.reply("t1", HELLO)
+    client.reply("t2", HELLO)
+    first, second = api.requests
+    assert first.headers["user-agent"].startswith("line-bot-sdk-python/")
+    assert first.headers["accept"] == "application/json"
+    assert second.headers["authorization"] == f"Bearer {TOKEN}"
+    assert second.json()["replyToken"] == "t2"
+
+
 def test_rendered_messages_go_out_unchanged(api, client):
     api.reply("POST", "/v2/bot/message/reply", json_body={"sentMessages": [{"id": "m1"}]})
     [batch] = render_line([Text("付款方式", quick_replies=(CameraRollAction("上傳"),

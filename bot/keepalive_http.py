@@ -1,0 +1,138 @@
+"""Keep-alive HTTP(S) connections to one host, one per thread, for the hottest calls.
+
+A worker sends one LINE reply per dialog turn. Through the SDK's ``ApiClient`` and
+urllib3 that request cost about 190 us of CPU on the benchmark machine, of which the
+request itself (``http.client`` on a kept connection) is about 70 us: the rest is
+generic machinery the reply does not need (the SDK's serialisation pass over a body
+we have already built and validated, urllib3's pool lending, its timeout and retry
+objects, its response wrapper). docs/performance.md, item 34.
+
+What urllib3 gave that still matters is kept here: a connection idle in the pool is
+checked before reuse (a server that closed it, or wrote to it unasked, makes it
+useless) and replaced; each thread has its own, so there is no lending; the connect
+and read timeouts are separate; a failed request closes its connection and is never
+retried here (a reply may have been taken even if its answer was lost, so whether to
+try again is the caller's decision, with what it knows).
+"""
+
+from __future__ import annotations
+
+import http.client
+import select
+import ssl
+import threading
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+#: Bytes of a response body kept. A platform's answer to a send is a few hundred
+#: bytes; a larger body is cut here (and its connection closed, its rest unread)
+#: rather than held in memory.
+MAX_BODY_BYTES = 1 << 20
+
+
+class TransportError(Exception):
+    """No HTTP answer: refused, reset, timed out, TLS failure or a malformed response."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One HTTP response. ``headers`` has lower-case names."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class KeepAliveHttp:
+    """``POST``s to ``base_url`` (scheme, host, port and an optional path prefix).
+
+    Thread-safe: each thread uses its own connection, opened on its first call.
+    ``close`` closes every thread's connection; a call after it opens a new one.
+    """
+
+    def __init__(self, base_url: str, *, connect_timeout: float, read_timeout: float,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) base URL: {base_url!r}")
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port or (443 if self._https else 80)
+        self._prefix = parts.path.rstrip("/")
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._ssl = (ssl_context or ssl.create_default_context()) if self._https else None
+        self._local = threading.local()
+        # Every open connection, so ``close`` reaches other threads' too; a thread
+        # that ends drops its own (the set holds them weakly).
+        self._open: weakref.WeakSet[http.client.HTTPConnection] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> Answer:
+        """One POST of ``body`` to the base URL's path + ``path``; raises
+        ``TransportError`` when there is no answer. Any status is an answer."""
+        connection = self._connection()
+        try:
+            connection.request("POST", self._prefix + path, body=body, headers=dict(headers))
+            response = connection.getresponse()
+            data = response.read(MAX_BODY_BYTES + 1)
+        except (OSError, http.client.HTTPException) as exc:
+            self._drop(connection)
+            raise TransportError(f"{type(exc).__name__}: {exc}" if str(exc)
+                                 else type(exc).__name__) from exc
+        if len(data) > MAX_BODY_BYTES or response.will_close or not response.isclosed():
+            self._drop(connection)  # cut short, or the server ends it: not reusable
+            data = data[:MAX_BODY_BYTES]
+        return Answer(response.status, response.reason,
+                      {name.lower(): value for name, value in response.getheaders()}, data)
+
+    def close(self) -> None:
+        with self._lock:
+            connections = list(self._open)
+            self._open.clear()
+        for connection in connections:
+            connection.close()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        """This thread's open connection, checked, or a new one (connected here, so
+        the connect timeout applies to the TCP and TLS handshakes only)."""
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is not None:
+            if connection.sock is not None and not _unusable(connection.sock):
+                return connection
+            self._drop(connection)
+        if self._https:
+            connection = http.client.HTTPSConnection(
+                self._host, self._port, timeout=self._connect_timeout, context=self._ssl)
+        else:
+            connection = http.client.HTTPConnection(
+                self._host, self._port, timeout=self._connect_timeout)
+        try:
+            connection.connect()
+        except OSError as exc:
+            connection.close()
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        connection.sock.settimeout(self._read_timeout)
+        self._local.connection = connection
+        with self._lock:
+            self._open.add(connection)
+        return connection
+
+    def _drop(self, connection: http.client.HTTPConnection) -> None:
+        connection.close()
+        if getattr(self._local, "connection", None) is connection:
+            self._local.connection = None
+        with self._lock:
+            self._open.discard(connection)
+
+
+def _unusable(sock: object) -> bool:
+    """True when an idle kept connection has something to read: the server closed
+    it (end of file) or sent bytes nobody asked for. Either way it cannot carry the
+    next request. One ``poll`` with no wait, as urllib3 does before reusing one."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
