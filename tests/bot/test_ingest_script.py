@@ -63,6 +63,26 @@ def test_a_connection_the_server_dropped_is_replaced_without_failing_the_call(
     assert len(stored(client, ingestor, "U1")) == 2
 
 
+def test_a_script_error_is_raised_and_the_connection_stays_in_step(client, ingestor):
+    client.set(ingestor.keys.mailbox("line:main:U1"), "not a list")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        ingestor.ingest([event("U1", 1)])
+    assert ingestor.ingest([event("U2", 1)]) == 1
+    assert [e.text for e in stored(client, ingestor, "U2")] == ["第1句"]
+
+
+def test_a_plain_client_stores_and_reloads_the_script_the_same_way(redis_url):
+    plain = redis.Redis.from_url(redis_url)
+    ingestor = Ingestor(plain, KeyBuilder("test"))
+    try:
+        assert ingestor.ingest([event("U1", 1)]) == 1
+        plain.script_flush()
+        assert ingestor.ingest([event("U1", 2), event("U1", 1)]) == 1
+        assert [e.text for e in stored(plain, ingestor, "U1")] == ["第1句", "第2句"]
+    finally:
+        plain.close()
+
+
 def test_without_redis_the_call_fails_with_a_redis_error():
     down = Ingestor(make_redis("redis://127.0.0.1:1/0", connect_timeout=0.5), KeyBuilder("t"))
     for _ in range(2):
