@@ -1,4 +1,5 @@
-"""Keep-alive HTTP(S) connections to one host, one per thread, for the hottest calls.
+"""Keep-alive HTTP(S) connections to one host, one per thread: for the hottest calls,
+and for downloads that must stop at a size limit.
 
 A worker sends one LINE reply per dialog turn. Through the SDK's ``ApiClient`` and
 urllib3 that request cost about 190 us of CPU on the benchmark machine, of which the
@@ -13,6 +14,11 @@ useless) and replaced; each thread has its own, so there is no lending; the conn
 and read timeouts are separate; a failed request closes its connection and is never
 retried here (a reply may have been taken even if its answer was lost, so whether to
 try again is the caller's decision, with what it knows).
+
+A body is read only up to the caller's limit: a LINE image a customer sends is
+refused by its declared length before any of it is read, or once the limit is
+passed, instead of after the whole of it is in memory (the SDK reads every body in
+full before returning it).
 """
 
 from __future__ import annotations
@@ -26,9 +32,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-#: Bytes of a response body kept. A platform's answer to a send is a few hundred
-#: bytes; a larger body is cut here (and its connection closed, its rest unread)
-#: rather than held in memory.
+#: Bytes of a response body read unless the caller says otherwise. A platform's
+#: answer to a send is a few hundred bytes; a larger body is cut here (and its
+#: connection closed, its rest unread) rather than held in memory.
 MAX_BODY_BYTES = 1 << 20
 
 
@@ -38,12 +44,21 @@ class TransportError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """One HTTP response. ``headers`` has lower-case names."""
+    """One HTTP response. ``headers`` has lower-case names. ``complete`` is False
+    when the body was longer than the caller's limit: ``body`` then holds at most
+    the limit (nothing at all when the declared length was already over it)."""
 
     status: int
     reason: str
     headers: Mapping[str, str]
     body: bytes
+    complete: bool = True
+
+    @property
+    def declared_length(self) -> int | None:
+        """The body's ``Content-Length``, if the server gave a valid one."""
+        value = self.headers.get("content-length", "")
+        return int(value) if value.isdigit() else None
 
 
 class KeepAliveHttp:
@@ -72,22 +87,36 @@ class KeepAliveHttp:
         self._lock = threading.Lock()
 
     def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> Answer:
-        """One POST of ``body`` to the base URL's path + ``path``; raises
-        ``TransportError`` when there is no answer. Any status is an answer."""
+        """One POST of ``body``; see ``request``."""
+        return self.request("POST", path, body=body, headers=headers)
+
+    def request(self, method: str, path: str, *, body: bytes | None = None,
+                headers: Mapping[str, str], limit: int | None = None) -> Answer:
+        """One request to the base URL's path + ``path``; raises ``TransportError``
+        when there is no answer. Any status is an answer. At most ``limit`` bytes of
+        the body are read (``MAX_BODY_BYTES`` by default): a body the server
+        declares longer is not read at all, and the connection of a body cut short
+        is closed, since the rest of it is still on the way."""
+        limit = MAX_BODY_BYTES if limit is None else limit
         connection = self._connection()
         try:
-            connection.request("POST", self._prefix + path, body=body, headers=dict(headers))
+            connection.request(method, self._prefix + path, body=body, headers=dict(headers))
             response = connection.getresponse()
-            data = response.read(MAX_BODY_BYTES + 1)
+            head = {name.lower(): value for name, value in response.getheaders()}
+            answer = Answer(response.status, response.reason, head, b"")
+            declared = answer.declared_length
+            if declared is not None and declared > limit:
+                self._drop(connection)
+                return Answer(answer.status, answer.reason, head, b"", complete=False)
+            data = response.read(limit + 1)
         except (OSError, http.client.HTTPException) as exc:
             self._drop(connection)
             raise TransportError(f"{type(exc).__name__}: {exc}" if str(exc)
                                  else type(exc).__name__) from exc
-        if len(data) > MAX_BODY_BYTES or response.will_close or not response.isclosed():
+        complete = len(data) <= limit
+        if not complete or response.will_close or not response.isclosed():
             self._drop(connection)  # cut short, or the server ends it: not reusable
-            data = data[:MAX_BODY_BYTES]
-        return Answer(response.status, response.reason,
-                      {name.lower(): value for name, value in response.getheaders()}, data)
+        return Answer(answer.status, answer.reason, head, data[:limit], complete)
 
     def close(self) -> None:
         with self._lock:

@@ -7,14 +7,15 @@ success) as an error. Here every call has a timeout, transport retries are off
 (the outbox retries with backoff and a retry key), and every failure is one
 ``LineApiError`` whose properties answer what the sender needs to decide.
 
-Response bodies are read leniently (``_preload_content=False``): a 200 with a body
-the SDK's models would reject must still count as sent, or a retry would send the
-message twice. Both base URLs are configurable so the sandbox emulator exercises
-this exact code.
+Response bodies are read leniently, as raw bytes (``_preload_content=False`` for
+the SDK's calls): a 200 with a body the SDK's models would reject must still count
+as sent, or a retry would send the message twice. Both base URLs are configurable
+so the sandbox emulator exercises this exact code.
 
-Replies and pushes, one per dialog turn, go out on a kept connection per thread
-(``bot.keepalive_http``) with the SDK's own headers (its bearer token and user
-agent); every other call goes through the SDK's ``ApiClient``.
+Replies and pushes (one per dialog turn) and content downloads (which must stop at
+a size limit) go out on a kept connection per thread (``bot.keepalive_http``) with
+the SDK's own headers, its bearer token and user agent; quota and profile calls go
+through the SDK's ``ApiClient``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import urllib3
 from linebot.v3.messaging import (
@@ -31,7 +33,6 @@ from linebot.v3.messaging import (
     ApiException,
     Configuration,
     MessagingApi,
-    MessagingApiBlob,
 )
 
 from bot.events import MediaGone, MediaTooLarge
@@ -99,18 +100,19 @@ class LineClient:
     ) -> None:
         self._timeout = tuple(timeout) if isinstance(timeout, (list, tuple)) else timeout
         self._api_client = ApiClient(_configuration(access_token, api_base))
-        self._data_client = ApiClient(_configuration(access_token, data_api_base))
         self._api = MessagingApi(self._api_client)
-        self._blob = MessagingApiBlob(self._data_client)
         connect, read = self._timeout if isinstance(self._timeout, tuple) else (timeout, timeout)
         self._sends = KeepAliveHttp(api_base, connect_timeout=connect, read_timeout=read)
         self._send_headers = {**self._api_client.default_headers,
                               "Accept": "application/json", "Content-Type": "application/json"}
+        self._downloads = KeepAliveHttp(data_api_base, connect_timeout=connect,
+                                        read_timeout=read)
+        self._download_headers = dict(self._api_client.default_headers)
 
     def close(self) -> None:
         self._api_client.close()
-        self._data_client.close()
         self._sends.close()
+        self._downloads.close()
 
     def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> SendResult:
         """Free, but the token is single use and short-lived; see
@@ -164,23 +166,25 @@ class LineClient:
     def content(self, message_id: str, max_bytes: int) -> tuple[bytes, str]:
         """Bytes and content type of an image a user sent. Fetch it right away:
         LINE deletes content after a while. Raises ``MediaGone`` on 404 (unknown or
-        expired) and 410 (the user unsent it), ``MediaTooLarge`` over ``max_bytes``.
-
-        The SDK buffers the whole body, so the size check happens after download;
-        LINE re-encodes user images and keeps them small.
+        expired) and 410 (the user unsent it), ``MediaTooLarge`` over ``max_bytes``:
+        by the declared length before any byte is read, else as soon as the body
+        passes the limit (``KeepAliveHttp``; the SDK would read it all first).
         """
         try:
-            _, headers, body = self._call(
-                self._blob.get_message_content_with_http_info, message_id
-            )
-        except LineApiError as exc:
-            if exc.status in (404, 410):
-                raise MediaGone(exc.status, exc.message) from exc
-            raise
-        if len(body) > max_bytes:
-            raise MediaTooLarge(max_bytes, len(body))
-        content_type = _header(headers, "content-type") or "application/octet-stream"
-        return body, content_type
+            answer = self._downloads.request(
+                "GET", f"/v2/bot/message/{quote(message_id, safe='')}/content",
+                headers=self._download_headers, limit=max_bytes)
+        except TransportError as exc:
+            raise LineApiError(0, f"network error: {exc}") from exc
+        if not 200 <= answer.status < 300:
+            error = _api_error(answer.status, answer.headers, answer.body, answer.reason)
+            if error.status in (404, 410):
+                raise MediaGone(error.status, error.message)
+            raise error
+        if not answer.complete:
+            raise MediaTooLarge(max_bytes, answer.declared_length)
+        content_type = answer.headers.get("content-type") or "application/octet-stream"
+        return answer.body, content_type
 
     def _send(self, path: str, body: dict[str, Any], headers: Mapping[str, str] | None = None,
               *, accept_status: tuple[int, ...] = ()) -> tuple[int, Mapping[str, str], bytes]:

@@ -292,14 +292,43 @@ def test_a_reply_that_is_not_http_is_a_transport_error(server: RawServer,
     assert server.accepted == 2
 
 
-def test_a_body_over_the_limit_is_cut_and_its_connection_dropped(
-        server: RawServer, http: KeepAliveHttp, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(keepalive, "MAX_BODY_BYTES", 8)
+def test_a_body_declared_over_the_limit_is_not_read(server: RawServer, http: KeepAliveHttp):
     server.script = ok(body=b"0123456789abcdef")
-    answer = http.post("/a", b"x", {})
-    assert (answer.status, answer.body) == (200, b"01234567")
+    answer = http.request("GET", "/a", headers={}, limit=8)
+    assert (answer.status, answer.body, answer.complete) == (200, b"", False)
+    assert answer.declared_length == 16
     http.post("/a", b"x", {})
-    assert server.accepted == 2  # the rest was never read: that socket is not reused
+    assert server.accepted == 2  # the body was never read: that socket is not reused
+
+
+def _chunked(*chunks: bytes) -> Script:
+    encoded = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+    return lambda _: (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + encoded,
+                      False)
+
+
+def test_a_body_that_runs_past_the_limit_is_cut(server: RawServer, http: KeepAliveHttp):
+    server.script = _chunked(b"01234", b"56789abcdef")
+    answer = http.request("GET", "/a", headers={}, limit=8)
+    assert (answer.body, answer.complete, answer.declared_length) == (b"01234567", False, None)
+    http.post("/a", b"x", {})
+    assert server.accepted == 2  # the rest is still on the way: not reused
+
+
+def test_a_body_of_exactly_the_limit_is_complete(server: RawServer, http: KeepAliveHttp):
+    server.script = _chunked(b"0123", b"4567")
+    answer = http.request("GET", "/a", headers={}, limit=8)
+    assert (answer.body, answer.complete) == (b"01234567", True)
+    http.post("/a", b"x", {})
+    assert server.accepted == 1
+
+
+def test_the_default_limit_cuts_any_answer(server: RawServer, http: KeepAliveHttp,
+                                           monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(keepalive, "MAX_BODY_BYTES", 4)
+    server.script = _chunked(b"0123456789")
+    answer = http.post("/a", b"x", {})
+    assert (answer.body, answer.complete) == (b"0123", False)
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com", "127.0.0.1:80", "http://"])

@@ -227,6 +227,20 @@ def test_content_over_the_limit_is_refused(data_api, client):
     assert (info.value.limit, info.value.size) == (100, 101)
 
 
+def test_content_without_a_length_stops_at_the_limit(data_api, client):
+    data_api.reply("GET", "/v2/bot/message/1/content", body=b"x" * 5000, omit_length=True,
+                   headers={"Content-Type": "image/png"})
+    with pytest.raises(MediaTooLarge) as info:
+        client.content("1", max_bytes=100)
+    assert (info.value.limit, info.value.size) == (100, None)
+
+
+def test_content_ids_are_one_path_segment(data_api, client):
+    data_api.reply("GET", "/v2/bot/message/a%2F..%2Fb/content", body=b"img",
+                   headers={"Content-Type": "image/png"})
+    assert client.content("a/../b", max_bytes=100) == (b"img", "image/png")
+
+
 @pytest.mark.parametrize("status", [404, 410])
 def test_missing_or_unsent_content_is_gone(data_api, client, status):
     data_api.reply("GET", "/v2/bot/message/1/content", status=status,
