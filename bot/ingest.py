@@ -156,25 +156,12 @@ class Ingestor:
 
     def _evalsha(self, keys: list[str], args: list[str | int]) -> list[int]:
         """EVALSHA, loading the script first when the server does not know it (a
-        restarted or flushed Redis), as redis-py's ``Script`` does."""
-        try:
-            return self._send_evalsha(keys, args)
-        except redis.exceptions.NoScriptError:
-            self._redis.script_load(_INGEST)
-            return self._send_evalsha(keys, args)
-
-    def _send_evalsha(self, keys: list[str], args: list[str | int]) -> list[int]:
-        """One EVALSHA. On a ``ThreadConnections`` client it goes out with
-        ``send_together``: the same thread's connection, timeouts and health check
-        as ``evalsha``, without redis-py's per-command wrapping (its retry object,
-        the single-connection lock, metrics hooks, the response callback lookup),
-        about 3 us of the 13 us of CPU the call costs alone. Redis-py retries
-        nothing here either way (retries are off), and the script's reply, a list
-        of integers, needs no callback."""
+        restarted or flushed Redis), as redis-py's ``Script`` does. On a
+        ``ThreadConnections`` client the call skips redis-py's per-command wrapping
+        (``ThreadConnections.evalsha``)."""
         client = self._redis
-        if not isinstance(client, ThreadConnections):
+        try:
             return client.evalsha(self._sha, len(keys), *keys, *args)
-        [reply] = client.send_together(("EVALSHA", self._sha, len(keys), *keys, *args))
-        if isinstance(reply, Exception):  # an error reply (NOSCRIPT, a script error)
-            raise reply
-        return reply
+        except redis.exceptions.NoScriptError:
+            client.script_load(_INGEST)
+            return client.evalsha(self._sha, len(keys), *keys, *args)

@@ -192,22 +192,29 @@ def test_an_instant_flow_does_not_displace_the_waiting_question(chat):
 @pytest.fixture
 def round_trips(chat, monkeypatch):
     """Counts the router's Redis round trips as ``benchmarks/redis_probe.py`` does: a
-    command alone is one, a pipeline is one."""
+    command alone is one, a pipeline is one, commands sent together (scripts
+    included: ``ThreadConnections.evalsha``) are one."""
     import redis.client
 
     count = {"n": 0}
     client = chat.container.redis
     plain, batched = client.execute_command, redis.client.Pipeline.execute
+    together = client.send_together
 
     def execute_command(*args, **options):  # noqa: ANN002, ANN003, ANN202
         count["n"] += 1
         return plain(*args, **options)
+
+    def send_together(*commands):  # noqa: ANN002, ANN202
+        count["n"] += 1
+        return together(*commands)
 
     def execute(self, raise_on_error=True):  # noqa: ANN001, ANN202
         count["n"] += 1
         return batched(self, raise_on_error)
 
     monkeypatch.setattr(client, "execute_command", execute_command)
+    monkeypatch.setattr(client, "send_together", send_together)
     monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
     return count
 
