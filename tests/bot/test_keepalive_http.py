@@ -194,9 +194,10 @@ def test_posts_on_one_thread_share_one_connection(server: RawServer, http: KeepA
     assert first.header("content-length") == "7"
 
 
-def test_a_connection_the_server_closed_is_replaced_before_use(server: RawServer):
+def test_an_idle_connection_the_server_closed_is_replaced_before_use(server: RawServer):
     server.script = lambda request: (ok()(request)[0], True)  # answers, then closes
     client = KeepAliveHttp(server.url, connect_timeout=2, read_timeout=2)
+    client.stale_check_after = 0  # every kept connection counts as idle
     try:
         assert client.post("/a", b"1", {}).status == 200
         server.wait_for(lambda: server.hung_up == 1)
@@ -207,6 +208,33 @@ def test_a_connection_the_server_closed_is_replaced_before_use(server: RawServer
         assert [r.body for r in server.received] == [b"1", b"2"]
     finally:
         client.close()
+
+
+def test_a_connection_answered_on_just_now_is_reused_unchecked(
+        server: RawServer, http: KeepAliveHttp, monkeypatch: pytest.MonkeyPatch):
+    checks: list[object] = []
+    check = keepalive._unusable
+    monkeypatch.setattr(keepalive, "_unusable", lambda sock: checks.append(sock) or check(sock))
+    for _ in range(3):
+        http.post("/a", b"x", {})
+    assert checks == [] and server.accepted == 1
+    http.stale_check_after = 0
+    http.post("/a", b"x", {})
+    assert len(checks) == 1 and server.accepted == 1  # checked, found usable
+
+
+def test_a_fresh_connection_the_server_dropped_fails_once_then_recovers(server: RawServer,
+                                                                        http: KeepAliveHttp):
+    server.script = lambda request: (ok()(request)[0], True)  # answers, then closes
+    assert http.post("/a", b"1", {}).status == 200
+    server.wait_for(lambda: server.hung_up == 1)
+    # Within the unchecked window the dead socket is found by using it: no answer,
+    # which the caller's retries handle like any lost connection.
+    with pytest.raises(TransportError):
+        http.post("/a", b"2", {})
+    assert http.post("/a", b"3", {}).status == 200
+    assert server.accepted == 2
+    assert [r.body for r in server.received] == [b"1", b"3"]
 
 
 def test_connection_close_in_the_answer_drops_the_connection(server: RawServer,
