@@ -146,6 +146,11 @@ async def _serve_connection(fake: FakeLine, reader: asyncio.StreamReader,
                 return
     except (ConnectionError, asyncio.IncompleteReadError):
         return
+    except asyncio.CancelledError:
+        # Stopping with a client still connected cancels this handler. Ending it
+        # normally keeps asyncio's stream callback (which asks a cancelled handler
+        # for its exception) from logging a traceback for every open connection.
+        return
     finally:
         writer.close()
 
