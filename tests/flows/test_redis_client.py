@@ -102,45 +102,40 @@ def test_commands_sent_together_are_one_write_and_their_replies_come_back_in_ord
         client.close()
 
 
-def test_evalsha_goes_out_sent_together_with_the_scripts_reply(redis_url):
-    client = make_redis(redis_url)
-    try:
-        client.delete("evalsha:n")
-        sent: list[tuple] = []
-        together = client.send_together
-
-        def recording(*commands):  # noqa: ANN002, ANN202
-            sent.extend(commands)
-            return together(*commands)
-
-        client.send_together = recording
-        script = client.register_script("return {redis.call('incrby', KEYS[1], ARGV[1]), 'x'}")
-        assert script(keys=["evalsha:n"], args=[4]) == [4, b"x"]
-        assert sent[-1] == ("EVALSHA", script.sha, 1, "evalsha:n", 4)
-    finally:
-        client.close()
+@pytest.fixture
+def client(redis_url):
+    made = make_redis(redis_url)
+    yield made
+    made.close()
 
 
-def test_evalsha_raises_error_replies_and_stays_in_step(redis_url):
-    client = make_redis(redis_url)
-    try:
-        client.set("evalsha:s", "text")
-        failing = client.register_script("return redis.call('incr', KEYS[1])")
-        with pytest.raises(redis.ResponseError, match="not an integer"):
-            failing(keys=["evalsha:s"])
-        with pytest.raises(redis.exceptions.NoScriptError):
-            client.evalsha("0" * 40, 0)
-        assert client.get("evalsha:s") == b"text"  # the connection is still in step
-    finally:
-        client.close()
+def test_evalsha_goes_out_sent_together_with_the_scripts_reply(client):
+    client.delete("evalsha:n")
+    sent: list[tuple] = []
+    together = client.send_together
+
+    def recording(*commands):  # noqa: ANN002, ANN202
+        sent.extend(commands)
+        return together(*commands)
+
+    client.send_together = recording
+    script = client.register_script("return {redis.call('incrby', KEYS[1], ARGV[1]), 'x'}")
+    assert script(keys=["evalsha:n"], args=[4]) == [4, b"x"]
+    assert sent[-1] == ("EVALSHA", script.sha, 1, "evalsha:n", 4)
 
 
-def test_a_script_the_server_forgot_is_loaded_again(redis_url):
-    client = make_redis(redis_url)
-    try:
-        script = client.register_script("return ARGV[1] + 1")
-        assert script(args=[1]) == 2
-        client.script_flush()
-        assert script(args=[2]) == 3  # NOSCRIPT raised, redis-py's Script loads it
-    finally:
-        client.close()
+def test_evalsha_raises_error_replies_and_stays_in_step(client):
+    client.set("evalsha:s", "text")
+    failing = client.register_script("return redis.call('incr', KEYS[1])")
+    with pytest.raises(redis.ResponseError, match="not an integer"):
+        failing(keys=["evalsha:s"])
+    with pytest.raises(redis.exceptions.NoScriptError):
+        client.evalsha("0" * 40, 0)
+    assert client.get("evalsha:s") == b"text"  # the connection is still in step
+
+
+def test_a_script_the_server_forgot_is_loaded_again(client):
+    script = client.register_script("return ARGV[1] + 1")
+    assert script(args=[1]) == 2
+    client.script_flush()
+    assert script(args=[2]) == 3  # NOSCRIPT raised, redis-py's Script loads it
