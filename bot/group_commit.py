@@ -30,6 +30,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection
 from sqlalchemy.sql import Executable
 
+from commerce.db.prepared_write import PreparedWrite
 from commerce.services.uow import Rows, UnitOfWork
 
 T = TypeVar("T")
@@ -183,6 +184,9 @@ class SharedWrites:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
         self._group: GroupCommit[_Job] = GroupCommit(self._write)
+        #: Statements compiled once per parameter names (None: send them the usual
+        #: way), docs/performance.md item 36. Only the writing thread fills it.
+        self._prepared: dict[tuple[Executable, tuple[str, ...]], PreparedWrite | None] = {}
 
     @property
     def groups(self) -> int:
@@ -256,10 +260,25 @@ class SharedWrites:
     def _together(self, jobs: Sequence[_Job]) -> None:
         """All in one transaction; the first error rolls it all back."""
         with self._uow.write_connection() as connection:
-            _write_rows(connection, jobs)
+            _write_rows(connection, jobs, self._send)
+
+    def _send(self, connection: Connection, rows: Rows) -> list[Any]:
+        """One statement with its parameter sets: through a ``PreparedWrite`` when
+        the statement allows it (it returns no rows then), else ``Rows.execute``."""
+        names = tuple(rows.params[0])
+        key = (rows.statement, names)
+        try:
+            prepared = self._prepared[key]
+        except KeyError:
+            prepared = self._prepared[key] = self._uow.prepared_write(*key)
+        if prepared is None or any(tuple(params) != names for params in rows.params):
+            return rows.execute(connection)
+        prepared.run(connection, rows.params)
+        return []
 
 
-def _write_rows(connection: Connection, jobs: Sequence[_Job]) -> None:
+def _write_rows(connection: Connection, jobs: Sequence[_Job],
+                send: Callable[[Connection, Rows], list[Any]]) -> None:
     """The ``run_rows`` writes of a group, each statement once for all of them, in
     an order that keeps every write's own order of statements; if their orders
     disagree (one writes A then B, another B then A), each write on its own."""
@@ -268,7 +287,7 @@ def _write_rows(connection: Connection, jobs: Sequence[_Job]) -> None:
     order = _statement_order(jobs)
     if order is None:
         for job in jobs:
-            job.result = [part.execute(connection) if part.params else []
+            job.result = [send(connection, part) if part.params else []
                           for part in job.parts]
         return
     entries: dict[Executable, list[tuple[_Job, int]]] = {statement: [] for statement in order}
@@ -277,8 +296,8 @@ def _write_rows(connection: Connection, jobs: Sequence[_Job]) -> None:
             if part.params:
                 entries[part.statement].append((job, index))
     for statement, users in entries.items():
-        returned = Rows(statement, [p for job, index in users for p in job.parts[index].params]
-                        ).execute(connection)
+        returned = send(connection, Rows(
+            statement, [p for job, index in users for p in job.parts[index].params]))
         if returned:
             values = iter(returned)
             for job, index in users:

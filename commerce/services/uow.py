@@ -7,7 +7,7 @@ in ``after_commit`` and run only when the commit succeeded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy.sql import Executable, Select
 
 from commerce.db.engine import READ_ONLY
 from commerce.db.prepared_read import PreparedRead
+from commerce.db.prepared_write import PreparedWrite
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,12 @@ class UnitOfWork:
         """``statement`` compiled once for this database, for a hot-path read of one
         row that skips SQLAlchemy's per-call machinery (``PreparedRead``)."""
         return PreparedRead(self._factory.kw["bind"], statement)
+
+    def prepared_write(self, statement: Executable, keys: Sequence[str]) -> PreparedWrite | None:
+        """``statement`` compiled once for this database and parameter sets with
+        ``keys``, to send without SQLAlchemy's per-call machinery, or None when it
+        needs that machinery (``PreparedWrite.for_statement``)."""
+        return PreparedWrite.for_statement(statement, keys, self._factory.kw["bind"].dialect)
 
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:

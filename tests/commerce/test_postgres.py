@@ -116,3 +116,42 @@ def test_the_read_before_each_turn_on_postgres(pg_shop):
     assert again.conversation.last_inbound_at == at  # aware, read back from the row
     assert again.conversation.last_inbound_at.tzinfo is not None
     assert conversations.open_inbound(key, "ev-2", at).seen is None
+
+
+def test_a_turns_shared_writes_on_postgres(pg_shop, redis_url):
+    """The writes of a turn and the sent mark through ``SharedWrites``: on PostgreSQL
+    the updates go out compiled once (``PreparedWrite``, named parameters) and the
+    inserts through SQLAlchemy, in one transaction per group."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import text
+
+    from bot.messages import Text
+    from bot.outbox import OutboundBatch, Outbox
+    from commerce.identity import ConversationKey
+    from flows.keys import KeyBuilder
+    from flows.redis_client import make_redis
+
+    conversations = pg_shop.conversations
+    conv = conversations.ensure(ConversationKey("line", "main", "U" + "c" * 32), "Bo")
+    at = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
+    client = make_redis(redis_url)
+    outbox = Outbox(pg_shop.uow, client, KeyBuilder("pgtest"))
+    batch = OutboundBatch(conv.id, (Text("您好"), Text("歡迎光臨")))
+    parts = conversations.handled_parts(conv.id, event_id="ev-pg", kind="text",
+                                        text="hi", at=at)
+    *_, ids = outbox.writes.run_rows(*parts, outbox.rows([batch]))
+    assert len(ids) == 2 and ids[0] < ids[1]
+    outbox.mark_sent([(ids, ["m1", "m2"])])
+    client.close()
+    with pg_shop.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT direction, status, platform_message_id, text FROM chat_messages "
+            "WHERE conversation_id = :c ORDER BY id"), {"c": conv.id}).all()
+        unread, last = conn.execute(text(
+            "SELECT unread, last_inbound_at FROM conversations WHERE id = :c"),
+            {"c": conv.id}).one()
+    assert [tuple(r) for r in rows] == [("in", "handled", None, "hi"),
+                                        ("out", "sent", "m1", "您好"),
+                                        ("out", "sent", "m2", "歡迎光臨")]
+    assert unread == 1 and last == at
