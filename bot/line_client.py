@@ -36,7 +36,7 @@ from linebot.v3.messaging import (
 )
 
 from bot.events import MediaGone, MediaTooLarge
-from bot.keepalive_http import KeepAliveHttp, TransportError
+from bot.keepalive_http import Answer, KeepAliveHttp, TransportError
 
 Timeout = float | tuple[float, float]
 
@@ -170,14 +170,11 @@ class LineClient:
         by the declared length before any byte is read, else as soon as the body
         passes the limit (``KeepAliveHttp``; the SDK would read it all first).
         """
-        try:
-            answer = self._downloads.request(
-                "GET", f"/v2/bot/message/{quote(message_id, safe='')}/content",
-                headers=self._download_headers, limit=max_bytes)
-        except TransportError as exc:
-            raise LineApiError(0, f"network error: {exc}") from exc
+        answer = _kept(self._downloads, "GET",
+                       f"/v2/bot/message/{quote(message_id, safe='')}/content",
+                       headers=self._download_headers, limit=max_bytes)
         if not 200 <= answer.status < 300:
-            error = _api_error(answer.status, answer.headers, answer.body, answer.reason)
+            error = _answer_error(answer)
             if error.status in (404, 410):
                 raise MediaGone(error.status, error.message)
             raise error
@@ -199,14 +196,11 @@ class LineClient:
         cost more than the request itself (item 34). The body is encoded as the SDK
         encodes it (``json.dumps``, ASCII escapes).
         """
-        try:
-            answer = self._sends.post(path, _encode_body(body).encode("ascii"),
-                                      {**self._send_headers, **(headers or {})})
-        except TransportError as exc:
-            raise LineApiError(0, f"network error: {exc}") from exc
+        answer = _kept(self._sends, "POST", path, body=_encode_body(body).encode("ascii"),
+                       headers={**self._send_headers, **(headers or {})})
         if 200 <= answer.status < 300 or answer.status in accept_status:
             return answer.status, answer.headers, answer.body
-        raise _api_error(answer.status, answer.headers, answer.body, answer.reason)
+        raise _answer_error(answer)
 
     def _call(
         self,
@@ -230,6 +224,18 @@ class LineClient:
         except urllib3.exceptions.HTTPError as exc:
             raise LineApiError(0, f"network error: {exc}") from exc
         return response.status_code, response.headers or {}, bytes(response.raw_data or b"")
+
+
+def _kept(http: KeepAliveHttp, method: str, path: str, **request: Any) -> Answer:
+    """A request on the thread's kept connection; no answer is a status-0 error."""
+    try:
+        return http.request(method, path, **request)
+    except TransportError as exc:
+        raise LineApiError(0, f"network error: {exc}") from exc
+
+
+def _answer_error(answer: Answer) -> LineApiError:
+    return _api_error(answer.status, answer.headers, answer.body, answer.reason)
 
 
 #: The SDK's body encoding (``json.dumps`` with its defaults), made once.

@@ -22,13 +22,13 @@ goes back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.sql import Select
 
-Processor = Callable[[Any], Any]
+from commerce.db.compiled_binds import CompiledBinds, Processor
 
 
 class PreparedRead:
@@ -42,34 +42,18 @@ class PreparedRead:
             raise ValueError("a statement with expanding parameters (IN lists) cannot be "
                              "prepared once: its SQL depends on the values")
         self._engine = engine
-        self._sql = compiled.string
-        #: The values bound in the statement itself (``direction == "in"``), under
-        #: the names the compiler gave them; the caller's names are added per call.
-        self._bound = {name: bind.effective_value for name, bind in compiled.binds.items()
-                       if not bind.required}
-        self._order: tuple[str, ...] | None = (
-            tuple(compiled.positiontup or ()) if compiled.positional else None)
-        self._to_db: dict[str, Processor] = {}
-        for name, bind in compiled.binds.items():
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                self._to_db[name] = process
+        self._binds = CompiledBinds.of(compiled, dialect)
         self._from_db: list[Processor | None] = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns]
 
     def first(self, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        values = {**self._bound, **params}
-        for name, process in self._to_db.items():
-            values[name] = process(values[name])
+        values = self._binds.values(params)
         connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
-                if self._order is None:
-                    cursor.execute(self._sql, values)
-                else:
-                    cursor.execute(self._sql, [values[name] for name in self._order])
+                cursor.execute(self._binds.sql, values)
                 row = cursor.fetchone()
             finally:
                 cursor.close()

@@ -24,7 +24,7 @@ sends one multi-row INSERT.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
@@ -32,19 +32,15 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Insert, Update
 
-Processor = Callable[[Any], Any]
+from commerce.db.compiled_binds import CompiledBinds
 
 
 class PreparedWrite:
     """``run(connection, rows)``: the statement once per parameter set, in one
     ``executemany``, inside ``connection``'s transaction."""
 
-    def __init__(self, sql: str, order: tuple[str, ...] | None, bound: dict[str, Any],
-                 to_db: dict[str, Processor]) -> None:
-        self._sql = sql
-        self._order = order
-        self._bound = bound
-        self._to_db = to_db
+    def __init__(self, binds: CompiledBinds) -> None:
+        self._binds = binds
 
     @classmethod
     def for_statement(cls, statement: Executable, keys: Sequence[str],
@@ -59,30 +55,16 @@ class PreparedWrite:
             return None
         if set(keys) - set(compiled.binds):  # a key the statement does not use
             return None
-        to_db: dict[str, Processor] = {}
-        for name, bind in compiled.binds.items():
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                to_db[name] = process
-        return cls(compiled.string,
-                   tuple(compiled.positiontup or ()) if compiled.positional else None,
-                   {name: bind.effective_value for name, bind in compiled.binds.items()
-                    if not bind.required},
-                   to_db)
+        return cls(CompiledBinds.of(compiled, dialect))
 
     def run(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        sets = []
-        for row in rows:
-            values = {**self._bound, **row}
-            for name, process in self._to_db.items():
-                values[name] = process(values[name])
-            sets.append(values if self._order is None
-                        else [values[name] for name in self._order])
+        sql = self._binds.sql
+        sets = [self._binds.values(row) for row in rows]
         dbapi_error = connection.dialect.loaded_dbapi.Error
         cursor = connection.connection.cursor()
         try:
-            cursor.executemany(self._sql, sets)
+            cursor.executemany(sql, sets)
         except dbapi_error as exc:  # as SQLAlchemy would raise it: IntegrityError, ...
-            raise DBAPIError.instance(self._sql, sets, exc, dbapi_error) from exc
+            raise DBAPIError.instance(sql, sets, exc, dbapi_error) from exc
         finally:
             cursor.close()
