@@ -6,6 +6,16 @@ Used for the end-to-end figures (a fixed count of webhooks, which wrk cannot do)
 and as the fallback for ingest when wrk is missing. ``capacity`` measures what
 it can drive against a server that does nothing, to show it is not the
 bottleneck of the figures it produces.
+
+Connections are reused as a real HTTP/1.1 client reuses them: not after an answer
+with ``Connection: close``, an HTTP/1.0 answer without ``Connection: keep-alive``
+or a body that ends with the connection (gunicorn's sync worker closes after
+every answer); the next webhook then goes on a new connection, which is not an
+error. A request on a reused connection that fails before any byte of its answer
+arrived (the server closed the idle connection) is sent once more on a new
+connection; a second failure, or any failure on a new connection, is an error
+and drops that webhook. A webhook sent twice counts once in ``sent``; its
+``sent_at`` and latency are from the last send.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ class LoadResult:
     started: float = 0.0  # time.monotonic(), comparable with the fake platform's clock
     finished: float = 0.0
     latencies: list[float] = field(default_factory=list)  # seconds, 2xx only
-    sent_at: dict[str, float] = field(default_factory=dict)  # reply token -> send time
+    sent_at: dict[str, float] = field(default_factory=dict)  # reply token -> last send time
 
     @property
     def elapsed(self) -> float:
@@ -37,12 +47,38 @@ class LoadResult:
         return self.ok / self.elapsed if self.elapsed > 0 else 0.0
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+class _Reader(asyncio.StreamReader):
+    """A stream reader that counts the bytes that arrived, to tell a request the
+    server never began to answer from one it answered in part (the reading methods
+    raise a connection's error before handing out what is buffered)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop=loop)
+        self.received = 0
+
+    def feed_data(self, data: bytes) -> None:
+        self.received += len(data)
+        super().feed_data(data)
+
+
+async def _connect(port: int) -> tuple[_Reader, asyncio.StreamWriter]:
+    """``asyncio.open_connection`` to 127.0.0.1, with a counting reader."""
+    loop = asyncio.get_running_loop()
+    reader = _Reader(loop)
+    protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+    transport, _ = await loop.create_connection(lambda: protocol, "127.0.0.1", port)
+    return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """The status of the next answer, and whether its connection may be reused."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
-    status = int(lines[0].split(b" ", 2)[1])
-    length = 0
+    version, status_text = lines[0].split(b" ", 2)[:2]
+    status = int(status_text)
+    length: int | None = None
     chunked = False
+    connection: set[bytes] = set()
     for line in lines[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
@@ -50,6 +86,12 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
             length = int(value)
         elif name == b"transfer-encoding" and b"chunked" in value.lower():
             chunked = True
+        elif name == b"connection":
+            connection.update(token.strip() for token in value.lower().split(b","))
+    if version.upper() == b"HTTP/1.0":
+        reusable = b"keep-alive" in connection and b"close" not in connection
+    else:
+        reusable = b"close" not in connection
     if chunked:
         while True:
             size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
@@ -58,7 +100,15 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
                 break
     elif length:
         await reader.readexactly(length)
-    return status
+    elif length is None and status >= 200 and status not in (204, 304):
+        # No length and not chunked: the body ends when the server closes. It is
+        # not needed, so it is not waited for; the connection cannot be reused.
+        reusable = False
+    return status, reusable
+
+
+# How a kept connection the server closed while idle fails the next request.
+_IDLE_CLOSED = (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError)
 
 
 def _request(path: str, hook: Webhook, port: int) -> bytes:
@@ -74,29 +124,50 @@ async def _drive(port: int, path: str, hooks: Sequence[Webhook], concurrency: in
     deadline = time.monotonic() + timeout
 
     async def connection() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        reader: _Reader | None = None
+        writer: asyncio.StreamWriter | None = None
+        reused = False  # the connection already carried a whole answer
         try:
             for hook in queue:
                 if time.monotonic() > deadline:
                     return
-                start = time.monotonic()
-                result.sent_at[hook.reply_token] = start
+                request = _request(path, hook, port)
                 result.sent += 1
-                writer.write(_request(path, hook, port))
-                try:
-                    status = await _read_response(reader)
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    result.errors += 1
-                    writer.close()
-                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                    continue
-                if 200 <= status < 300:
-                    result.ok += 1
-                    result.latencies.append(time.monotonic() - start)
-                else:
-                    result.errors += 1
+                retried = False
+                while True:
+                    if reader is None or writer is None:
+                        reader, writer = await _connect(port)
+                        reused = False
+                    start = time.monotonic()
+                    result.sent_at[hook.reply_token] = start
+                    received = reader.received
+                    try:
+                        writer.write(request)
+                        status, reusable = await _read_response(reader)
+                    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                        unanswered = (reused and reader.received == received
+                                      and isinstance(exc, _IDLE_CLOSED))
+                        writer.close()
+                        reader = writer = None
+                        if unanswered and not retried and time.monotonic() <= deadline:
+                            retried = True
+                            continue
+                        result.errors += 1
+                        break
+                    if 200 <= status < 300:
+                        result.ok += 1
+                        result.latencies.append(time.monotonic() - start)
+                    else:
+                        result.errors += 1
+                    if reusable:
+                        reused = True
+                    else:
+                        writer.close()
+                        reader = writer = None
+                    break
         finally:
-            writer.close()
+            if writer is not None:
+                writer.close()
 
     result.started = time.monotonic()
     tasks = [asyncio.create_task(connection()) for _ in range(concurrency)]
