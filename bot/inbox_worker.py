@@ -12,8 +12,9 @@ list instead of blocking its conversation forever.
 Round trips: the script that hands over an event also hands over the
 conversation's prefetched value (``Prefetch``: the waiting flow's snapshot), and
 the script that finishes a conversation also claims the next announced one, so a
-busy worker spends one script per event. An idle worker's blocking read goes out
-with the script that takes what it delivers, so a wake-up is one round trip too.
+busy worker spends one script per event. The idle workers of a process share one
+blocking read (``SharedWakeup``), sent with the script that takes what it
+delivers for all of them, so a wake-up is one round trip however many it wakes.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import redis
 
 from bot.events import InboundEvent
 from bot.ingest import GROUP, Ingestor
+from bot.shared_wakeup import Handed, SharedWakeup
 from commerce.identity import ConversationKey
 from flows.locks import LOCK_LUA, Lease, LockTimeout, RedisConversationLocks, ms
 from flows.redis_client import ThreadConnections
@@ -138,29 +140,34 @@ return claim(KEYS[5], KEYS[2], ARGV[6], ARGV[10], ARGV[11], ARGV[5], ARGV[12], A
 """
 
 # After a blocking XREADGROUP on the same connection (sent together with it): take()
-# the announcement that read delivered to this consumer, i.e. its pending
-# announcement with an id above ARGV[9], the highest the worker had received before
+# the announcements that read delivered to this consumer, i.e. its pending
+# announcements with an id above ARGV[8], the highest the worker had received before
 # (announcements are delivered in id order, and an older one left pending, say for
-# a busy lock, must wait for its reclaim as before). False when the read delivered
-# nothing, or an announcement deleted meanwhile. KEYS: ready, scheduled. ARGV: group,
-# consumer, token, lease ms, lock prefix, mailbox prefix, prefetch prefix, prefetch
-# field, the highest announcement id received ("0-0" for none).
+# a busy lock, must wait for its reclaim as before), each with the next of the
+# tokens. Returns a list of claim()'s answers, empty when the read delivered
+# nothing; an announcement deleted meanwhile is acknowledged and skipped. KEYS:
+# ready, scheduled. ARGV: group, consumer, lease ms, lock prefix, mailbox prefix,
+# prefetch prefix, prefetch field, the highest announcement id received ("0-0" for
+# none), then one token per announcement the read may deliver.
 _WOKEN = _FUNCTIONS + """
-local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[9], '+', 2, ARGV[2])
+local tokens = #ARGV - 8
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[8], '+', tokens + 1, ARGV[2])
+local claims = {}
 for _, item in ipairs(pending) do
   local id = item[1]
-  if id ~= ARGV[9] then
+  if id ~= ARGV[8] and #claims < tokens then
     local found = redis.call('XRANGE', KEYS[1], id, id)[1]
-    if not found or not found[2][2] then
-      return false
+    if found and found[2][2] then
+      local conv = found[2][2]
+      local taken = take(ARGV[4] .. conv, ARGV[5] .. conv, KEYS[2], ARGV[9 + #claims],
+                         ARGV[3], conv, KEYS[1], ARGV[1], id, ARGV[6], ARGV[7])
+      claims[#claims + 1] = {id, conv, taken[1], taken[2], taken[3]}
+    else
+      redis.call('XACK', KEYS[1], ARGV[1], id)
     end
-    local conv = found[2][2]
-    local taken = take(ARGV[5] .. conv, ARGV[6] .. conv, KEYS[2], ARGV[3], ARGV[4], conv,
-                       KEYS[1], ARGV[1], id, ARGV[7], ARGV[8])
-    return {id, conv, taken[1], taken[2], taken[3]}
   end
 end
-return false
+return claims
 """
 
 Handler = Callable[[InboundEvent], None]
@@ -202,6 +209,7 @@ class InboxWorker:
         lock_wait: float = 10.0,
         lease_seconds: float | None = None,
         prefetch: Prefetch | None = None,
+        wakeup: SharedWakeup | None = None,
     ) -> None:
         if max_conversations < 1:
             raise ValueError("max_conversations must be at least 1")
@@ -227,6 +235,9 @@ class InboxWorker:
         self._take = client.register_script(_TAKE)
         self._next = client.register_script(_NEXT)
         self._woken = client.register_script(_WOKEN)
+        #: Shared with the process's other workers (see WorkerPool); a worker alone
+        #: has its own, and reads one announcement at a time.
+        self._wakeup = wakeup or SharedWakeup()
         #: The highest announcement id this worker has received (see _WOKEN).
         self._received = "0-0"
         # The last script that looked for an announcement found none: the next
@@ -241,9 +252,14 @@ class InboxWorker:
 
         Busy: one script reads an announcement and takes its conversation's lock
         with the first event; the step that finishes a conversation takes the next
-        announced one in the same script. Idle: a blocking read of the stream waits
-        for the next announcement, sent together with the take of what it delivers
-        (``_wait_and_take``), then an abandoned one is reclaimed if any."""
+        announced one in the same script. Idle: the process's ``SharedWakeup``
+        either hands over an announcement its reader took, or makes this worker the
+        reader: a blocking read of the stream for as many announcements as threads
+        wait, sent together with their takes (``_wait_and_take``). A reader whose
+        read delivered nothing reclaims an abandoned announcement, if any."""
+        spare = self._wakeup.spare()
+        if spare is not None:
+            return self._serve(spare.claimed, spare.token, stop)
         token = secrets.token_hex(16)
         if not self._none_announced:
             claimed = self._claim_now(token)
@@ -251,17 +267,17 @@ class InboxWorker:
                 return self._serve(claimed, token, stop)
         handled = 0
         if isinstance(self._redis, ThreadConnections):
-            entries, claimed = self._wait_and_take(token)
-            batch = entries[0][1] if entries else []
-            if claimed:
+            woke = self._wakeup.wait(self._wait_and_take, self._block_ms / 1000)
+            if woke.handed is not None:
                 self._none_announced = False
-                handled = self._serve(claimed, token, stop)
-                # Normally the read's one entry is the one taken; anything else it
-                # delivered is served below as without the take.
-                batch = [entry for entry in batch if entry[0] != claimed[0]]
-                if not batch:
-                    return handled
-                token = secrets.token_hex(16)
+                handled = self._serve(woke.handed.claimed, woke.handed.token, stop)
+            if not woke.was_reader:
+                return handled
+            # Normally the read's entries were all taken; anything else it
+            # delivered is served below as without the take.
+            batch = woke.entries
+            if not batch and woke.handed is not None:
+                return handled
         else:
             entries = self._redis.xreadgroup(
                 GROUP, self.consumer, {self._keys.ready: ">"}, count=1,
@@ -275,6 +291,7 @@ class InboxWorker:
         if not batch:
             return handled
         self._none_announced = False  # until a script looks again
+        token = secrets.token_hex(16)
         for entry_id, fields in batch:
             if not fields:  # deleted while pending
                 self._ack(entry_id)
@@ -282,34 +299,42 @@ class InboxWorker:
             handled += self._serve([entry_id, fields[b"c"], 0, None, None], token, stop)
         return handled
 
-    def _wait_and_take(self, token: str) -> tuple[list, _Claimed | None]:
-        """The blocking read for the next announcement and the take of what it
-        delivered, sent together on this thread's connection: an idle worker woken by
-        an announcement starts on it after one round trip, not two (the read, then
-        ``_drain``'s take). Returns the read's entries (shaped as redis-py's
-        ``xreadgroup`` gives them) and the take (claim()'s answer, or None).
+    def _wait_and_take(self, tokens: list[str]) -> tuple[list, list[Handed]]:
+        """The blocking read for up to ``len(tokens)`` announcements and the take of
+        what it delivered, sent together on this thread's connection: idle workers
+        woken by announcements start on them after one round trip, not two (the
+        read, then ``_drain``'s take), and one round trip takes as many as had come.
+        Returns the entries the read delivered that were not taken (as redis-py's
+        ``xreadgroup`` gives a stream's entries: normally none) and the takes, each
+        with the token its lock was taken with.
 
         Only on a client that keeps a connection per thread (``ThreadConnections``,
         what ``make_redis`` builds): a pipeline would borrow a pool connection for
         as long as the read blocks, from a pool the threads already hold."""
         names = self._keys
-        read = ("XREADGROUP", "GROUP", GROUP, self.consumer, "COUNT", 1,
+        read = ("XREADGROUP", "GROUP", GROUP, self.consumer, "COUNT", len(tokens),
                 "BLOCK", self._block_ms, "STREAMS", names.ready, ">")
-        take_args = [GROUP, self.consumer, token, self._lease_ms, self._lock_prefix,
-                     self._mailbox_prefix, *self._peek, self._received]
+        take_args = [GROUP, self.consumer, self._lease_ms, self._lock_prefix,
+                     self._mailbox_prefix, *self._peek, self._received, *tokens]
         take = ("EVALSHA", self._woken.sha, 2, names.ready, names.scheduled, *take_args)
-        entries, claimed = self._redis.send_together(read, take)  # type: ignore[attr-defined]
+        entries, claims = self._redis.send_together(read, take)  # type: ignore[attr-defined]
         if isinstance(entries, Exception):
             raise entries
-        if isinstance(claimed, redis.exceptions.NoScriptError):  # a flushed or new Redis
-            claimed = self._woken(keys=[names.ready, names.scheduled], args=take_args)
-        elif isinstance(claimed, Exception):
-            raise claimed
-        if entries:  # flat field lists, as redis-py's callback would have made pairs
-            entries = [[stream, [(entry_id, dict(zip(fields[::2], fields[1::2], strict=True))
-                                  if fields else None) for entry_id, fields in batch]]
-                       for stream, batch in entries]
-        return entries or [], claimed or None
+        if isinstance(claims, redis.exceptions.NoScriptError):  # a flushed or new Redis
+            claims = self._woken(keys=[names.ready, names.scheduled], args=take_args)
+        elif isinstance(claims, Exception):
+            raise claims
+        claims = claims or []
+        taken = {claim[0] for claim in claims}
+        left = []
+        for _stream, delivered in entries or []:
+            for entry_id, fields in delivered:
+                self._note_received(entry_id)
+                if entry_id not in taken:  # flat field lists, as redis-py would pair them
+                    left.append((entry_id, dict(zip(fields[::2], fields[1::2], strict=True))
+                                 if fields else None))
+        return left, [Handed(claim, token) for claim, token in zip(claims, tokens,
+                                                                    strict=False)]
 
     def _claim_now(self, token: str) -> _Claimed | None:
         claimed = self._claim(keys=[self._keys.ready, self._keys.scheduled], args=[

@@ -16,6 +16,7 @@ from bot.outbox_relay import OutboxRelay
 from bot.quota import QuotaMonitor, QuotaStatus
 from bot.routing import Router
 from bot.sender import Sender
+from bot.shared_wakeup import SharedWakeup
 from commerce.errors import NotFound
 from commerce.services.conversation_service import ConversationService, ConversationView
 from flows.keys import KeyBuilder
@@ -91,8 +92,11 @@ def build_chat(container, router: Router | None = None, *,  # noqa: ANN001
 
 
 def worker_pool(container, threads: int = 4, **options) -> WorkerPool:  # noqa: ANN001, ANN003
+    """The process's worker threads, sharing one wake-up (one blocking read of the
+    announcements for all the idle ones: bot/shared_wakeup.py)."""
     host = socket.gethostname()
     chat = container.chat
+    options.setdefault("wakeup", SharedWakeup())
     return WorkerPool(lambda n: chat.worker(f"{host}-{id(chat)}-{n}", **options), threads)
 
 

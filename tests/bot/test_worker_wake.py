@@ -5,12 +5,15 @@ announcement left pending stays where it was."""
 
 from __future__ import annotations
 
+import secrets
 import threading
+import time
 
 import pytest
 
 from bot.inbox_worker import _CLAIM, _NEXT, _TAKE, _WOKEN, InboxWorker
 from bot.ingest import GROUP, Ingestor
+from bot.shared_wakeup import Handed, SharedWakeup
 from flows.keys import KeyBuilder
 from flows.locks import RedisConversationLocks
 from flows.redis_client import ThreadConnections, make_redis
@@ -117,3 +120,70 @@ def test_a_wake_with_nothing_announced_returns_without_taking_anything(parts):
     assert idle.run_once() == 0
     assert seen == []
     assert client.xpending(ingestor.keys.ready, GROUP)["pending"] == 0
+
+
+def test_idle_workers_of_a_process_are_woken_by_one_read_that_takes_for_all(parts):
+    """Three idle workers sharing a SharedWakeup: the announcements of three
+    conversations are read and taken in one round trip, and each worker serves one."""
+    client, ingestor, locks = parts
+    wakeup = SharedWakeup()
+    served: dict[str, str] = {}
+
+    def handler(e) -> None:  # noqa: ANN001
+        served[e.text] = threading.current_thread().name
+
+    workers = [InboxWorker(client, ingestor, locks, handler, consumer=f"wake-{n}",
+                           block_ms=3000, wakeup=wakeup) for n in range(3)]
+    for idle in workers:
+        idle._none_announced = True  # they already looked: straight to waiting
+    # A reader that holds the turn until the three workers wait behind it.
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(tokens: list[str]) -> tuple[list, list]:
+        holding.set()
+        assert release.wait(5)
+        return [], []
+
+    holder = threading.Thread(target=wakeup.wait, args=(hold, 5.0))
+    holder.start()
+    assert holding.wait(5)
+    sent = round_trips(client)
+    threads = [threading.Thread(target=w.run_once, name=f"thread-{n}")
+               for n, w in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 5
+    while wakeup.waiting() < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    ingestor.ingest([event("U1", 1), event("U2", 2), event("U3", 3)])
+    release.set()  # the first in line reads for itself and the two behind it
+    for thread in [holder, *threads]:
+        thread.join(10)
+        assert not thread.is_alive()
+    assert sorted(served) == ["1", "2", "3"]
+    assert sorted(served.values()) == ["thread-0", "thread-1", "thread-2"]
+    assert sent.count("XREADGROUP+EVALSHA") == 1, sent
+    assert sent.count("EVALSHA") == 3, sent  # each conversation's finishing step
+    assert client.xpending(ingestor.keys.ready, GROUP)["pending"] == 0
+
+
+def test_a_claim_left_for_nobody_is_served_before_anything_is_asked_of_redis(parts):
+    client, ingestor, locks = parts
+    wakeup = SharedWakeup()
+    seen: list[str] = []
+    idle = worker(parts, seen, wakeup=wakeup)
+    ingestor.ingest([event("U4", 9)])
+    # What a reader took for a thread that had stopped waiting: U4's claim under
+    # its token (taken here by another worker's claim script), left as a spare.
+    token = secrets.token_hex(16)
+    claimed = worker(parts, [])._claim_now(token)
+    assert claimed and claimed[2] == 1
+    wakeup.wait(lambda tokens: ([], [Handed("the reader's own", tokens[0]),
+                                     Handed(claimed, token)]), 1.0)
+    sent = round_trips(client)
+    assert idle.run_once() == 1
+    assert seen == ["9"]
+    assert sent[0] == "EVALSHA", sent  # the finishing step: no claim, no read first
+    assert client.xpending(ingestor.keys.ready, GROUP)["pending"] == 0
+    assert not client.exists(locks.name(event("U4", 9).conversation))
