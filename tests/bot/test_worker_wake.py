@@ -187,3 +187,45 @@ def test_a_claim_left_for_nobody_is_served_before_anything_is_asked_of_redis(par
     assert sent[0] == "EVALSHA", sent  # the finishing step: no claim, no read first
     assert client.xpending(ingestor.keys.ready, GROUP)["pending"] == 0
     assert not client.exists(locks.name(event("U4", 9).conversation))
+
+
+def test_workers_sharing_a_wakeup_handle_every_event_once_and_in_order(parts):
+    """Bursts with pauses between them, so the threads keep going idle and being
+    woken through the shared read: each conversation's events arrive once each, in
+    order, and nothing is left pending."""
+    client, ingestor, locks = parts
+    wakeup = SharedWakeup()
+    seen: dict[str, list[int]] = {}
+    guard = threading.Lock()
+
+    def handler(e) -> None:  # noqa: ANN001
+        with guard:
+            seen.setdefault(e.user_id, []).append(int(e.text))
+
+    workers = [InboxWorker(client, ingestor, locks, handler, consumer=f"shared-{n}",
+                           block_ms=100, wakeup=wakeup) for n in range(6)]
+    stop = threading.Event()
+
+    def loop(w: InboxWorker) -> None:
+        while not stop.is_set():
+            w.run_once(stop.is_set)
+
+    threads = [threading.Thread(target=loop, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    users = [f"S{n}" for n in range(12)]
+    try:
+        for n in range(15):
+            ingestor.ingest([event(u, n) for u in users])
+            time.sleep(0.01 if n % 3 else 0.15)  # every third pause lets them all idle
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and sum(map(len, seen.values())) < 180:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(5)
+    assert not any(thread.is_alive() for thread in threads)
+    assert {u: seen.get(u) for u in users} == {u: list(range(15)) for u in users}
+    assert client.xpending(ingestor.keys.ready, GROUP)["pending"] == 0
+    assert wakeup.spare() is None
