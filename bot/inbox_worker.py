@@ -235,8 +235,9 @@ class InboxWorker:
         self._take = client.register_script(_TAKE)
         self._next = client.register_script(_NEXT)
         self._woken = client.register_script(_WOKEN)
-        #: Shared with the process's other workers (see WorkerPool); a worker alone
-        #: has its own, and reads one announcement at a time.
+        #: Shared with the process's other workers (``web.chat_wiring.worker_pool``
+        #: gives its pool one); a worker alone has its own and reads one
+        #: announcement at a time.
         self._wakeup = wakeup or SharedWakeup()
         #: The highest announcement id this worker has received (see _WOKEN).
         self._received = "0-0"
