@@ -229,3 +229,20 @@ def test_workers_sharing_a_wakeup_handle_every_event_once_and_in_order(parts):
     assert {u: seen.get(u) for u in users} == {u: list(range(15)) for u in users}
     assert client.xpending(ingestor.keys.ready, GROUP)["pending"] == 0
     assert wakeup.spare() is None
+
+
+def test_a_pools_workers_share_one_wakeup_and_stop_within_their_wait(container):
+    from web.chat_wiring import worker_pool
+
+    pool = worker_pool(container, 3, block_ms=200)
+    made = [pool._make_worker(n) for n in range(3)]
+    assert len({id(w._wakeup) for w in made}) == 1
+    assert len({w.consumer for w in made}) == 3
+    pool.start()
+    time.sleep(0.5)  # all idle: one reads, the others wait behind it
+    threads = list(pool._threads)
+    assert len(threads) == 3
+    started = time.monotonic()
+    pool.stop(timeout=5)
+    assert time.monotonic() - started < 2
+    assert not any(thread.is_alive() for thread in threads)
