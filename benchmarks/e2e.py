@@ -12,14 +12,13 @@ fixed count, and ``loadgen.capacity`` shows the generator's own ceiling.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import asdict, dataclass
 
 from benchmarks import loadgen, payloads
 from benchmarks.contenders import WEBHOOK_PATH, Running
 from benchmarks.infra import Infra
 from benchmarks.procs import wait_until
-from benchmarks.report import cpu_per_item, percentile, spread
+from benchmarks.report import count_per_item, cpu_per_item, median_by_group, percentile, spread
 
 
 @dataclass(frozen=True)
@@ -36,13 +35,14 @@ def turns(infra: Infra, running: Running, batch: str, settings: E2ESettings,
     infra.fake.reset()
     count = rounds * settings.users
     hooks = list(payloads.round_robin(batch, count, settings.users))
-    cpu_before = running.cpu_seconds(infra.redis_proc, infra.fake_proc)
+    shared = (infra.redis_proc, infra.fake_proc)
+    cpu_before, switches_before = running.cpu_seconds(*shared), running.switches(*shared)
     sent = loadgen.drive(running.port, WEBHOOK_PATH, hooks, concurrency=settings.concurrency,
                          timeout=settings.reply_wait_seconds)
     expected = sent.ok
     wait_until(lambda: infra.fake.stats()["reply"] >= expected, settings.reply_wait_seconds,
                f"{expected} replies", interval=0.02)
-    cpu_after = running.cpu_seconds(infra.redis_proc, infra.fake_proc)
+    cpu_after, switches_after = running.cpu_seconds(*shared), running.switches(*shared)
     arrivals = infra.fake.arrivals()
     latencies = sorted(arrivals[t] - sent.sent_at[t] for t in arrivals if t in sent.sent_at)
     last = max(arrivals.values())
@@ -54,7 +54,8 @@ def turns(infra: Infra, running: Running, batch: str, settings: E2ESettings,
                                                               0.99) * 1000,
             "turns": expected, "errors": sent.errors, "pushes": stats["push"],
             "profile_lookups": stats["profile"],
-            "cpu_ms_per_turn": cpu_per_item(cpu_before, cpu_after, expected)}
+            "cpu_ms_per_turn": cpu_per_item(cpu_before, cpu_after, expected),
+            "switches_per_turn": count_per_item(switches_before, switches_after, expected)}
 
 
 def measure(infra: Infra, contenders: dict[str, Running], delay_ms: float,
@@ -79,8 +80,7 @@ def measure(infra: Infra, contenders: dict[str, Running], delay_ms: float,
     return {name: {"turns_per_s": spread([r["turns_per_s"] for r in rs]),
                    "p50_ms": spread([r["p50_ms"] for r in rs]),
                    "p99_ms": spread([r["p99_ms"] for r in rs]),
-                   "cpu_ms_per_turn": {n: round(statistics.median(
-                       r["cpu_ms_per_turn"][n] for r in rs), 3)
-                       for n in rs[0]["cpu_ms_per_turn"]},
+                   "cpu_ms_per_turn": median_by_group(rs, "cpu_ms_per_turn"),
+                   "switches_per_turn": median_by_group(rs, "switches_per_turn"),
                    "delay_ms": delay_ms, "runs": rs, "settings": asdict(settings)}
             for name, rs in runs.items()}

@@ -9,13 +9,12 @@ platform waits for. Redis is flushed before each run so all runs start equal.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import asdict, dataclass
 
 from benchmarks import loadgen, payloads, wrk
 from benchmarks.contenders import WEBHOOK_PATH, Running
 from benchmarks.infra import Infra
-from benchmarks.report import cpu_per_item, percentile, spread
+from benchmarks.report import count_per_item, cpu_per_item, median_by_group, percentile, spread
 
 
 @dataclass(frozen=True)
@@ -39,33 +38,39 @@ def _bodies(infra: Infra, batch: str, settings: IngestSettings):  # noqa: ANN202
     return path
 
 
+def _usage(running: Running, infra: Infra) -> tuple[dict[str, float], dict[str, float]]:
+    """CPU seconds and context switches so far of the contender and Redis."""
+    return running.cpu_seconds(infra.redis_proc), running.switches(infra.redis_proc)
+
+
 def _one_run(infra: Infra, running: Running, batch: str, settings: IngestSettings,
              seconds: float) -> dict:
     infra.flush()
     port = running.port
     if wrk.available():
         bodies = _bodies(infra, batch, settings)
-        cpu_before = running.cpu_seconds(infra.redis_proc)
+        cpu_before, switches_before = _usage(running, infra)
         result = wrk.run(port, WEBHOOK_PATH, bodies, seconds=seconds,
                          connections=settings.concurrency)
-        cpu_after = running.cpu_seconds(infra.redis_proc)
+        cpu_after, switches_after = _usage(running, infra)
         run = {"tool": "wrk", "acks_per_s": result.rate, "p50_ms": result.p50_ms,
                "p99_ms": result.p99_ms, "requests": result.requests, "errors": result.errors,
                "repeated_bodies": result.requests > settings.bodies}
     else:
         count = max(2_000, int(settings.bodies * seconds / 10))
         hooks = list(payloads.round_robin(batch, count, settings.users))
-        cpu_before = running.cpu_seconds(infra.redis_proc)
+        cpu_before, switches_before = _usage(running, infra)
         result = loadgen.drive(port, WEBHOOK_PATH, hooks, concurrency=settings.concurrency,
                                timeout=seconds * 4)
-        cpu_after = running.cpu_seconds(infra.redis_proc)
+        cpu_after, switches_after = _usage(running, infra)
         latencies = sorted(result.latencies)
         run = {"tool": "python", "acks_per_s": result.rate,
                "p50_ms": percentile(latencies, 0.50) * 1000,
                "p99_ms": percentile(latencies, 0.99) * 1000,
                "requests": result.sent, "errors": result.errors, "repeated_bodies": False}
-    run["cpu_ms_per_ack"] = cpu_per_item(cpu_before, cpu_after,
-                                         run["requests"] - run["errors"])
+    acked = run["requests"] - run["errors"]
+    run["cpu_ms_per_ack"] = cpu_per_item(cpu_before, cpu_after, acked)
+    run["switches_per_ack"] = count_per_item(switches_before, switches_after, acked)
     if run["errors"]:
         print(f"    warning: {run['errors']} failed requests", flush=True)
     return run
@@ -90,11 +95,8 @@ def measure(infra: Infra, contenders: dict[str, Running], settings: IngestSettin
     return {name: {"acks_per_s": spread([r["acks_per_s"] for r in rs]),
                    "p50_ms": spread([r["p50_ms"] for r in rs]),
                    "p99_ms": spread([r["p99_ms"] for r in rs]),
-                   "cpu_ms_per_ack": _median_cpu(rs, "cpu_ms_per_ack"),
+                   "cpu_ms_per_ack": median_by_group(rs, "cpu_ms_per_ack"),
+                   "switches_per_ack": median_by_group(rs, "switches_per_ack"),
                    "runs": rs, "settings": asdict(settings)}
             for name, rs in runs.items()}
 
-
-def _median_cpu(runs: list[dict], key: str) -> dict[str, float]:
-    names = runs[0][key].keys()
-    return {n: round(statistics.median(r[key][n] for r in runs), 3) for n in names}

@@ -31,6 +31,19 @@ def cpu_per_item(before: dict[str, float], after: dict[str, float], items: int) 
             for name in after}
 
 
+def count_per_item(before: dict[str, float], after: dict[str, float], items: int) -> dict:
+    """Events (context switches) per request (or turn) of each process group."""
+    if not items:
+        return {}
+    return {name: round((after[name] - before.get(name, 0)) / items, 2) for name in after}
+
+
+def median_by_group(runs: Sequence[dict], key: str) -> dict[str, float]:
+    """The median over ``runs`` of each process group's ``run[key][group]``."""
+    names = runs[0][key].keys()
+    return {n: round(statistics.median(r[key][n] for r in runs), 3) for n in names}
+
+
 def ratio(numerator: dict, denominator: dict) -> float:
     return numerator["median"] / denominator["median"] if denominator["median"] else 0.0
 

@@ -19,6 +19,21 @@ TARGETS = {
 }
 
 
+def _costs(contender: str, cpu: dict[str, float], switches: dict[str, float] | None
+           ) -> tuple[str, str, str]:
+    """Total CPU ms and context switches per item, and each process group's share
+    (results written before switches were counted show none)."""
+    def short(group: str) -> str:
+        return "app" if group == contender else group.removeprefix(contender + "-")
+
+    def count(group: str) -> str:
+        return f"{switches[group]:.1f}" if switches else "n/a"
+
+    parts = ", ".join(f"{short(group)} {ms:.3f} / {count(group)}" for group, ms in cpu.items())
+    total = f"{sum(switches.values()):.1f}" if switches else "n/a"
+    return f"{sum(cpu.values()):.3f}", total, parts
+
+
 def _ingest(results: dict, checks: list) -> None:
     data = results["ingest"]
     rows = [("contender", "acks/s median (min-max)", "p50 ms", "p99 ms")]
@@ -26,6 +41,11 @@ def _ingest(results: dict, checks: list) -> None:
         rows.append((name, fmt(figure["acks_per_s"]), fmt(figure["p50_ms"], digits=2),
                      fmt(figure["p99_ms"], digits=2)))
     print_table("Ingest: 16 connections, distinct signed webhooks from 256 users", rows)
+    rows = [("contender", "CPU ms / ack", "switches / ack", "by process: CPU ms / switches")]
+    for name, figure in data.items():
+        rows.append((name, *_costs(name, figure["cpu_ms_per_ack"],
+                                   figure.get("switches_per_ack"))))
+    print_table("Ingest: cost per acknowledged webhook (medians)", rows)
     if "floor" in data and "chatcart" in data:
         share = ratio(data["chatcart"]["acks_per_s"], data["floor"]["acks_per_s"])
         checks.append(("ingest: chatcart / floor", f"{share:.2f}",
@@ -47,6 +67,15 @@ def _e2e(results: dict, checks: list) -> None:
             rows.append((name, delay, fmt(figure["turns_per_s"]), fmt(figure["p50_ms"], digits=1),
                          fmt(figure["p99_ms"], digits=1)))
     print_table("End to end: signed webhook -> reply received by the fake platform", rows)
+    rows = [("contender", "delay", "CPU ms / turn", "switches / turn",
+             "by process: CPU ms / switches")]
+    for name, by_delay in data.items():
+        if name == "generator":
+            continue
+        for delay, figure in by_delay.items():
+            rows.append((name, delay, *_costs(name, figure["cpu_ms_per_turn"],
+                                              figure.get("switches_per_turn"))))
+    print_table("End to end: cost per turn (medians; context switches of every thread)", rows)
     if "generator" in data:
         print(f"  (the Python generator alone drives "
               f"{data['generator']['null_server_requests_per_s']:,.0f} requests/s)")

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks import payloads
-from benchmarks.procs import Proc, Processes, group_cpu_seconds, wait_log, wait_serving
+from benchmarks.procs import (
+    Proc,
+    Processes,
+    group_cpu_seconds,
+    group_switches,
+    wait_log,
+    wait_serving,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -41,6 +48,10 @@ class Running:
     def cpu_seconds(self, *extra: Proc) -> dict[str, float]:
         """CPU seconds so far of each of this contender's processes (and ``extra``)."""
         return {p.name: group_cpu_seconds(p.process.pid) for p in (*self.procs, *extra)}
+
+    def switches(self, *extra: Proc) -> dict[str, float]:
+        """Context switches so far of each of this contender's processes (and ``extra``)."""
+        return {p.name: group_switches(p.process.pid) for p in (*self.procs, *extra)}
 
     def stop(self, owner: Processes) -> None:
         for proc in reversed(self.procs):
