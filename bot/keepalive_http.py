@@ -3,10 +3,12 @@ and for downloads that must stop at a size limit.
 
 A worker sends one LINE reply per dialog turn. Through the SDK's ``ApiClient`` and
 urllib3 that request cost about 190 us of CPU on the benchmark machine, of which the
-request itself (``http.client`` on a kept connection) is about 70 us: the rest is
+request itself (``http.client`` on a kept connection) was about 70 us: the rest is
 generic machinery the reply does not need (the SDK's serialisation pass over a body
 we have already built and validated, urllib3's pool lending, its timeout and retry
-objects, its response wrapper). docs/performance.md, item 34.
+objects, its response wrapper). docs/performance.md, item 34. The exchange itself is
+now written and read by ``bot.http_exchange`` (item 38); connecting and TLS are the
+standard library's.
 
 What urllib3 gave that still matters is kept here: a connection that has been idle
 is checked before reuse (a server that closed it, or wrote to it unasked, makes it
@@ -23,8 +25,8 @@ full before returning it).
 
 from __future__ import annotations
 
-import http.client
 import select
+import socket
 import ssl
 import threading
 import time
@@ -32,6 +34,8 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from bot.http_exchange import Exchange, MalformedResponse, encode_request
 
 #: Bytes of a response body read unless the caller says otherwise. A platform's
 #: answer to a send is a few hundred bytes; a larger body is cut here (and its
@@ -76,15 +80,18 @@ class KeepAliveHttp:
             raise ValueError(f"not an http(s) base URL: {base_url!r}")
         self._https = parts.scheme == "https"
         self._host = parts.hostname
-        self._port = parts.port or (443 if self._https else 80)
+        default_port = 443 if self._https else 80
+        self._port = parts.port or default_port
         self._prefix = parts.path.rstrip("/")
+        name = f"[{self._host}]" if ":" in self._host else self._host
+        self._host_header = name if self._port == default_port else f"{name}:{self._port}"
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._ssl = (ssl_context or ssl.create_default_context()) if self._https else None
         self._local = threading.local()
         # Every open connection, so ``close`` reaches other threads' too; a thread
         # that ends drops its own (the set holds them weakly).
-        self._open: weakref.WeakSet[http.client.HTTPConnection] = weakref.WeakSet()
+        self._open: weakref.WeakSet[Exchange] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> Answer:
@@ -99,27 +106,22 @@ class KeepAliveHttp:
         declares longer is not read at all, and the connection of a body cut short
         is closed, since the rest of it is still on the way."""
         limit = MAX_BODY_BYTES if limit is None else limit
-        connection = self._connection()
+        request = encode_request(method, self._host_header, self._prefix + path,
+                                 dict(headers), body)
+        kept = self._connection()
         try:
-            connection.request(method, self._prefix + path, body=body, headers=dict(headers))
-            response = connection.getresponse()
-            head = {name.lower(): value for name, value in response.getheaders()}
-            answer = Answer(response.status, response.reason, head, b"")
-            declared = answer.declared_length
-            if declared is not None and declared > limit:
-                self._drop(connection)
-                return Answer(answer.status, answer.reason, head, b"", complete=False)
-            data = response.read(limit + 1)
-        except (OSError, http.client.HTTPException) as exc:
-            self._drop(connection)
+            kept.send(request)
+            response = kept.response(method, limit)
+        except (OSError, MalformedResponse) as exc:
+            self._drop(kept)
             raise TransportError(f"{type(exc).__name__}: {exc}" if str(exc)
                                  else type(exc).__name__) from exc
-        complete = len(data) <= limit
-        if not complete or response.will_close or not response.isclosed():
-            self._drop(connection)  # cut short, or the server ends it: not reusable
-        else:
+        if response.reusable:
             self._local.answered = time.monotonic()
-        return Answer(answer.status, answer.reason, head, data[:limit], complete)
+        else:
+            self._drop(kept)  # cut short, or the server ends it: not reusable
+        return Answer(response.status, response.reason, response.headers, response.body,
+                      response.complete)
 
     def close(self) -> None:
         with self._lock:
@@ -136,41 +138,43 @@ class KeepAliveHttp:
     #: outbox retries, as any lost connection does.
     stale_check_after = 0.5
 
-    def _connection(self) -> http.client.HTTPConnection:
+    def _connection(self) -> Exchange:
         """This thread's open connection, checked if it has been idle, or a new one
         (connected here, so the connect timeout applies to the TCP and TLS
         handshakes only)."""
         local = self._local
-        connection: http.client.HTTPConnection | None = getattr(local, "connection", None)
-        if connection is not None:
+        kept: Exchange | None = getattr(local, "connection", None)
+        if kept is not None:
             fresh = time.monotonic() - local.answered < self.stale_check_after
-            if connection.sock is not None and (fresh or not _unusable(connection.sock)):
-                return connection
-            self._drop(connection)
-        if self._https:
-            connection = http.client.HTTPSConnection(
-                self._host, self._port, timeout=self._connect_timeout, context=self._ssl)
-        else:
-            connection = http.client.HTTPConnection(
-                self._host, self._port, timeout=self._connect_timeout)
+            if not kept.closed and (fresh or not _unusable(kept.sock)):
+                return kept
+            self._drop(kept)
         try:
-            connection.connect()
+            sock = socket.create_connection((self._host, self._port),
+                                            timeout=self._connect_timeout)
         except OSError as exc:
-            connection.close()
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc
-        connection.sock.settimeout(self._read_timeout)
-        self._local.connection = connection
-        self._local.answered = float("-inf")
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._ssl is not None:
+                sock = self._ssl.wrap_socket(sock, server_hostname=self._host)
+            sock.settimeout(self._read_timeout)
+        except OSError as exc:
+            sock.close()
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        kept = Exchange(sock)
+        local.connection = kept
+        local.answered = float("-inf")
         with self._lock:
-            self._open.add(connection)
-        return connection
+            self._open.add(kept)
+        return kept
 
-    def _drop(self, connection: http.client.HTTPConnection) -> None:
-        connection.close()
-        if getattr(self._local, "connection", None) is connection:
+    def _drop(self, kept: Exchange) -> None:
+        kept.close()
+        if getattr(self._local, "connection", None) is kept:
             self._local.connection = None
         with self._lock:
-            self._open.discard(connection)
+            self._open.discard(kept)
 
 
 def _unusable(sock: object) -> bool:

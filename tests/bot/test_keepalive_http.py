@@ -313,7 +313,7 @@ def test_a_refused_connection_is_a_transport_error():
 def test_a_reply_that_is_not_http_is_a_transport_error(server: RawServer,
                                                         http: KeepAliveHttp):
     server.script = lambda _: (b"SSH-2.0-OpenSSH\r\n\r\n", True)
-    with pytest.raises(TransportError, match="BadStatusLine"):
+    with pytest.raises(TransportError, match="not an HTTP/1.x status line"):
         http.post("/a", b"x", {})
     server.script = ok()
     assert http.post("/a", b"x", {}).status == 200  # on a new connection
