@@ -142,15 +142,13 @@ class LoopGroup:
 
 async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str,
                 body: bytes) -> None:
+    from benchmarks.loadgen import read_response
     from bot.http_exchange import encode_request
 
     writer.write(encode_request("POST", host, REPLY_PATH, HEADERS, body))
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    await reader.readexactly(length)
+    status, reusable = await read_response(reader)
+    if status != 200 or not reusable:
+        raise RuntimeError(f"the fake API answered {status} (reusable: {reusable})")
 
 
 async def run_loop(redis_url: str, api: str, db_path: str, concurrency: int) -> int:

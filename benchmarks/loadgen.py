@@ -70,7 +70,7 @@ async def _connect(port: int) -> tuple[_Reader, asyncio.StreamWriter]:
     return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     """The status of the next answer, and whether its connection may be reused."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
@@ -143,7 +143,7 @@ async def _drive(port: int, path: str, hooks: Sequence[Webhook], concurrency: in
                     received = reader.received
                     try:
                         writer.write(request)
-                        status, reusable = await _read_response(reader)
+                        status, reusable = await read_response(reader)
                     except (asyncio.IncompleteReadError, ConnectionError) as exc:
                         unanswered = (reused and reader.received == received
                                       and isinstance(exc, _IDLE_CLOSED))
