@@ -18,7 +18,7 @@ from benchmarks import loadgen, payloads
 from benchmarks.contenders import WEBHOOK_PATH, Running
 from benchmarks.infra import Infra
 from benchmarks.procs import wait_until
-from benchmarks.report import count_per_item, cpu_per_item, median_by_group, percentile, spread
+from benchmarks.report import cpu_per_item, median_by_group, per_item, percentile, spread
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,13 @@ def turns(infra: Infra, running: Running, batch: str, settings: E2ESettings,
     infra.fake.reset()
     count = rounds * settings.users
     hooks = list(payloads.round_robin(batch, count, settings.users))
-    shared = (infra.redis_proc, infra.fake_proc)
-    cpu_before, switches_before = running.cpu_seconds(*shared), running.switches(*shared)
+    cpu_before, switches_before = running.usage(infra.redis_proc, infra.fake_proc)
     sent = loadgen.drive(running.port, WEBHOOK_PATH, hooks, concurrency=settings.concurrency,
                          timeout=settings.reply_wait_seconds)
     expected = sent.ok
     wait_until(lambda: infra.fake.stats()["reply"] >= expected, settings.reply_wait_seconds,
                f"{expected} replies", interval=0.02)
-    cpu_after, switches_after = running.cpu_seconds(*shared), running.switches(*shared)
+    cpu_after, switches_after = running.usage(infra.redis_proc, infra.fake_proc)
     arrivals = infra.fake.arrivals()
     latencies = sorted(arrivals[t] - sent.sent_at[t] for t in arrivals if t in sent.sent_at)
     last = max(arrivals.values())
@@ -55,7 +54,7 @@ def turns(infra: Infra, running: Running, batch: str, settings: E2ESettings,
             "turns": expected, "errors": sent.errors, "pushes": stats["push"],
             "profile_lookups": stats["profile"],
             "cpu_ms_per_turn": cpu_per_item(cpu_before, cpu_after, expected),
-            "switches_per_turn": count_per_item(switches_before, switches_after, expected)}
+            "switches_per_turn": per_item(switches_before, switches_after, expected)}
 
 
 def measure(infra: Infra, contenders: dict[str, Running], delay_ms: float,

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from benchmarks import loadgen, payloads, wrk
 from benchmarks.contenders import WEBHOOK_PATH, Running
 from benchmarks.infra import Infra
-from benchmarks.report import count_per_item, cpu_per_item, median_by_group, percentile, spread
+from benchmarks.report import cpu_per_item, median_by_group, per_item, percentile, spread
 
 
 @dataclass(frozen=True)
@@ -38,31 +38,26 @@ def _bodies(infra: Infra, batch: str, settings: IngestSettings):  # noqa: ANN202
     return path
 
 
-def _usage(running: Running, infra: Infra) -> tuple[dict[str, float], dict[str, float]]:
-    """CPU seconds and context switches so far of the contender and Redis."""
-    return running.cpu_seconds(infra.redis_proc), running.switches(infra.redis_proc)
-
-
 def _one_run(infra: Infra, running: Running, batch: str, settings: IngestSettings,
              seconds: float) -> dict:
     infra.flush()
     port = running.port
     if wrk.available():
         bodies = _bodies(infra, batch, settings)
-        cpu_before, switches_before = _usage(running, infra)
+        cpu_before, switches_before = running.usage(infra.redis_proc)
         result = wrk.run(port, WEBHOOK_PATH, bodies, seconds=seconds,
                          connections=settings.concurrency)
-        cpu_after, switches_after = _usage(running, infra)
+        cpu_after, switches_after = running.usage(infra.redis_proc)
         run = {"tool": "wrk", "acks_per_s": result.rate, "p50_ms": result.p50_ms,
                "p99_ms": result.p99_ms, "requests": result.requests, "errors": result.errors,
                "repeated_bodies": result.requests > settings.bodies}
     else:
         count = max(2_000, int(settings.bodies * seconds / 10))
         hooks = list(payloads.round_robin(batch, count, settings.users))
-        cpu_before, switches_before = _usage(running, infra)
+        cpu_before, switches_before = running.usage(infra.redis_proc)
         result = loadgen.drive(port, WEBHOOK_PATH, hooks, concurrency=settings.concurrency,
                                timeout=seconds * 4)
-        cpu_after, switches_after = _usage(running, infra)
+        cpu_after, switches_after = running.usage(infra.redis_proc)
         latencies = sorted(result.latencies)
         run = {"tool": "python", "acks_per_s": result.rate,
                "p50_ms": percentile(latencies, 0.50) * 1000,
@@ -70,7 +65,7 @@ def _one_run(infra: Infra, running: Running, batch: str, settings: IngestSetting
                "requests": result.sent, "errors": result.errors, "repeated_bodies": False}
     acked = run["requests"] - run["errors"]
     run["cpu_ms_per_ack"] = cpu_per_item(cpu_before, cpu_after, acked)
-    run["switches_per_ack"] = count_per_item(switches_before, switches_after, acked)
+    run["switches_per_ack"] = per_item(switches_before, switches_after, acked)
     if run["errors"]:
         print(f"    warning: {run['errors']} failed requests", flush=True)
     return run

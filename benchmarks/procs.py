@@ -158,43 +158,37 @@ def wait_log(proc: Proc, text: str, timeout: float = 60.0) -> None:
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _group_stats(pgid: int) -> list[tuple[Path, list[str]]]:
-    """``(/proc/<pid>, stat fields after the command name)`` of every live process
-    in process group ``pgid``."""
-    members = []
+@dataclass(frozen=True)
+class Usage:
+    """What a process group has used so far."""
+
+    cpu_seconds: float  # user + system, every live process
+    switches: int  # context switches, voluntary and not, every thread of them
+
+
+def group_usage(pgid: int) -> Usage:
+    """CPU seconds and context switches so far of every live process in process
+    group ``pgid``, from one scan of ``/proc``.
+
+    The kernel counts switches per thread (``/proc/<pid>/task/<tid>/status``), so a
+    thread that has ended takes its count with it; the processes measured here keep
+    their threads for their whole life (gunicorn's, the workers' pools, Redis).
+    """
+    ticks = switches = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if int(fields[2]) == pgid:  # field 5 of stat: the process group
-            members.append((stat.parent, fields))
-    return members
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of every live process in process group ``pgid``."""
-    ticks = sum(int(fields[11]) + int(fields[12])  # utime, stime
-                for _, fields in _group_stats(pgid))
-    return ticks / _TICKS
-
-
-def group_switches(pgid: int) -> int:
-    """Context switches so far, voluntary and not, of every thread of every live
-    process in process group ``pgid``.
-
-    The kernel counts them per thread (``/proc/<pid>/task/<tid>/status``), so a
-    thread that has ended takes its count with it; the processes measured here keep
-    their threads for their whole life (gunicorn's, the workers' pools, Redis).
-    """
-    total = 0
-    for proc, _ in _group_stats(pgid):
-        for status in proc.glob("task/*/status"):
+        if int(fields[2]) != pgid:  # field 5 of stat: the process group
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        for status in stat.parent.glob("task/*/status"):
             try:
                 text = status.read_text()
             except OSError:
                 continue
-            total += sum(int(line.split()[1]) for line in text.splitlines()
-                         if line.startswith(("voluntary_ctxt_switches:",
-                                             "nonvoluntary_ctxt_switches:")))
-    return total
+            switches += sum(int(line.split()[1]) for line in text.splitlines()
+                            if line.startswith(("voluntary_ctxt_switches:",
+                                                "nonvoluntary_ctxt_switches:")))
+    return Usage(ticks / _TICKS, switches)

@@ -23,19 +23,19 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     return sorted_values[rank - 1]
 
 
-def cpu_per_item(before: dict[str, float], after: dict[str, float], items: int) -> dict:
-    """CPU milliseconds per request (or turn) of each process group, from two snapshots."""
+def per_item(before: dict[str, float], after: dict[str, float], items: int, *,
+             scale: float = 1.0, digits: int = 2) -> dict:
+    """What each process group used per request (or turn), from two snapshots of a
+    running count (context switches; CPU seconds through ``cpu_per_item``)."""
     if not items:
         return {}
-    return {name: round((after[name] - before.get(name, 0.0)) * 1000 / items, 3)
+    return {name: round((after[name] - before.get(name, 0.0)) * scale / items, digits)
             for name in after}
 
 
-def count_per_item(before: dict[str, float], after: dict[str, float], items: int) -> dict:
-    """Events (context switches) per request (or turn) of each process group."""
-    if not items:
-        return {}
-    return {name: round((after[name] - before.get(name, 0)) / items, 2) for name in after}
+def cpu_per_item(before: dict[str, float], after: dict[str, float], items: int) -> dict:
+    """CPU milliseconds per request (or turn) of each process group."""
+    return per_item(before, after, items, scale=1000, digits=3)
 
 
 def median_by_group(runs: Sequence[dict], key: str) -> dict[str, float]:

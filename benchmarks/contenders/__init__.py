@@ -15,14 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks import payloads
-from benchmarks.procs import (
-    Proc,
-    Processes,
-    group_cpu_seconds,
-    group_switches,
-    wait_log,
-    wait_serving,
-)
+from benchmarks.procs import Proc, Processes, group_usage, wait_log, wait_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -45,13 +38,12 @@ class Running:
     port: int
     procs: list[Proc] = field(default_factory=list)
 
-    def cpu_seconds(self, *extra: Proc) -> dict[str, float]:
-        """CPU seconds so far of each of this contender's processes (and ``extra``)."""
-        return {p.name: group_cpu_seconds(p.process.pid) for p in (*self.procs, *extra)}
-
-    def switches(self, *extra: Proc) -> dict[str, float]:
-        """Context switches so far of each of this contender's processes (and ``extra``)."""
-        return {p.name: group_switches(p.process.pid) for p in (*self.procs, *extra)}
+    def usage(self, *extra: Proc) -> tuple[dict[str, float], dict[str, float]]:
+        """CPU seconds and context switches so far of each of this contender's
+        processes (and ``extra``), by process name."""
+        used = {p.name: group_usage(p.process.pid) for p in (*self.procs, *extra)}
+        return ({name: u.cpu_seconds for name, u in used.items()},
+                {name: u.switches for name, u in used.items()})
 
     def stop(self, owner: Processes) -> None:
         for proc in reversed(self.procs):

@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from benchmarks.procs import group_cpu_seconds, group_switches
-from benchmarks.report import count_per_item, median_by_group
+from benchmarks.procs import Usage, group_usage
+from benchmarks.report import cpu_per_item, median_by_group, per_item
 from benchmarks.summary import report
 
 HANDOFFS = 400
@@ -55,30 +55,30 @@ def ping_pong():
 
 
 def test_switches_of_every_thread_of_the_group_are_counted(ping_pong):
-    before = group_switches(ping_pong.pid)
+    before = group_usage(ping_pong.pid).switches
     ping_pong.stdin.write("go\n")
     ping_pong.stdin.flush()
     assert ping_pong.stdout.readline().strip() == "done"
-    after = group_switches(ping_pong.pid)
+    after = group_usage(ping_pong.pid).switches
     assert after - before >= HANDOFFS
 
 
 def test_a_group_without_live_processes_counts_nothing(ping_pong):
     ping_pong.kill()
     ping_pong.wait(timeout=10)
-    assert group_switches(ping_pong.pid) == 0
-    assert group_cpu_seconds(ping_pong.pid) == 0
+    assert group_usage(ping_pong.pid) == Usage(0.0, 0)
 
 
 def test_counts_per_item_and_their_medians():
-    runs = [{"switches_per_turn": count_per_item({"web": 100, "redis": 10},
+    runs = [{"switches_per_turn": per_item({"web": 100, "redis": 10},
                                                  {"web": 612, "redis": 30}, 256)},
-            {"switches_per_turn": count_per_item({"web": 0}, {"web": 1024, "redis": 256}, 256)},
+            {"switches_per_turn": per_item({"web": 0}, {"web": 1024, "redis": 256}, 256)},
             {"switches_per_turn": {"web": 3.0, "redis": 0.5}}]
     assert runs[0]["switches_per_turn"] == {"web": 2.0, "redis": 0.08}
     assert runs[1]["switches_per_turn"] == {"web": 4.0, "redis": 1.0}
     assert median_by_group(runs, "switches_per_turn") == {"web": 3.0, "redis": 0.5}
-    assert count_per_item({"web": 1}, {"web": 2}, 0) == {}
+    assert per_item({"web": 1}, {"web": 2}, 0) == {}
+    assert cpu_per_item({"web": 1.0}, {"web": 1.512}, 512) == {"web": 1.0}  # ms per item
 
 
 def _figure(turns_per_s: float, cpu: dict, switches: dict | None) -> dict:
