@@ -50,20 +50,22 @@ class Response:
 
 def encode_request(method: str, host: str, target: str, headers: dict[str, str],
                    body: bytes | None) -> bytes:
-    """The request's bytes: request line, ``Host``, the caller's headers (a value or
-    name with a line break is refused, as ``http.client`` refuses it), an identity
-    ``Accept-Encoding`` unless given (we do not decode compressed bodies), and a
-    ``Content-Length`` for any body."""
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
+    """The request's bytes: request line, the caller's headers (a value or name with
+    a line break is refused, as ``http.client`` refuses it), and, unless the caller
+    gave them, ``Host``, an identity ``Accept-Encoding`` (we do not decode compressed
+    bodies) and a ``Content-Length`` for any body."""
+    lines = [f"{method} {target} HTTP/1.1"]
     named = set()
     for name, value in headers.items():
         if "\r" in name or "\n" in name or ":" in name or "\r" in value or "\n" in value:
             raise ValueError(f"header {name!r} holds a line break or a colon in its name")
         named.add(name.lower())
         lines.append(f"{name}: {value}")
+    if "host" not in named:
+        lines.insert(1, f"Host: {host}")
     if "accept-encoding" not in named:
         lines.append("Accept-Encoding: identity")
-    if body is not None or method in ("POST", "PUT", "PATCH"):
+    if "content-length" not in named and (body is not None or method in ("POST", "PUT", "PATCH")):
         lines.append(f"Content-Length: {len(body or b'')}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
 

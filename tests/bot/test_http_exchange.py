@@ -48,6 +48,13 @@ def test_the_request_is_one_block_with_host_length_and_identity_encoding():
     assert body == b'{"a":1}'
 
 
+def test_headers_the_caller_gave_are_not_added_again():
+    data = encode_request("POST", "h", "/", {"Host": "other", "Content-Length": "2",
+                                             "Accept-Encoding": "gzip"}, b"{}")
+    assert data == (b"POST / HTTP/1.1\r\nHost: other\r\nContent-Length: 2\r\n"
+                    b"Accept-Encoding: gzip\r\n\r\n{}")
+
+
 def test_a_get_has_no_length_and_a_given_encoding_is_kept():
     data = encode_request("GET", "h:8080", "/c", {"accept-encoding": "gzip"}, None)
     assert data == b"GET /c HTTP/1.1\r\nHost: h:8080\r\naccept-encoding: gzip\r\n\r\n"
