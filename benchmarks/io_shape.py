@@ -46,6 +46,11 @@ ATTEMPT = ("local n = redis.call('INCR', KEYS[1] .. ARGV[1]) "
 FINISH = "return redis.call('DEL', KEYS[1] .. ARGV[1])"
 
 
+def host_and_port(api: str) -> tuple[str, int]:
+    host, port = api.removeprefix("http://").split(":")
+    return host, int(port)
+
+
 def reply_body(conversation: str) -> bytes:
     return json.dumps({"replyToken": f"io-{conversation}",
                        "messages": [{"type": "text", "text": "驗證碼不正確，請再試一次。"}]},
@@ -85,18 +90,18 @@ def run_threads(redis_url: str, api: str, db_path: str, concurrency: int,
     client = make_redis(redis_url)
     take, attempt, finish = (client.register_script(s) for s in (TAKE, ATTEMPT, FINISH))
     kept = KeepAliveHttp(api, connect_timeout=2, read_timeout=5)
-    host, port = api.removeprefix("http://").split(":")
     done: list[int] = []
 
     def worker() -> None:
-        plain = http.client.HTTPConnection(host, int(port), timeout=5)
+        plain = http.client.HTTPConnection(*host_and_port(api), timeout=5) \
+            if use_httpclient else None
         turns = 0
         while (item := take(keys=["io:mbox", "io:lock:"], args=["token"])) is not None:
             conversation = item.decode()
             attempt(keys=["io:att:"], args=[conversation])
             turn = ["turn", conversation, None]
             group.submit(turn)
-            if use_httpclient:
+            if plain is not None:
                 plain.request("POST", REPLY_PATH, body=reply_body(conversation), headers=HEADERS)
                 plain.getresponse().read()
             else:
@@ -104,7 +109,8 @@ def run_threads(redis_url: str, api: str, db_path: str, concurrency: int,
             group.submit(["sent", turn[2], None])
             finish(keys=["io:lock:"], args=[conversation])
             turns += 1
-        plain.close()
+        if plain is not None:
+            plain.close()
         done.append(turns)
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
@@ -155,13 +161,13 @@ async def run_loop(redis_url: str, api: str, db_path: str, concurrency: int) -> 
     db = open_database(db_path)
     group = LoopGroup(db)
     hostport = api.removeprefix("http://")
-    host, port = hostport.split(":")
+    host, port = host_and_port(api)
 
     async def worker() -> int:
         client = aredis.Redis.from_url(redis_url, single_connection_client=True,
                                        socket_timeout=5)
         take, attempt, finish = (client.register_script(s) for s in (TAKE, ATTEMPT, FINISH))
-        reader, writer = await asyncio.open_connection(host, int(port))
+        reader, writer = await asyncio.open_connection(host, port)
         turns = 0
         while (item := await take(keys=["io:mbox", "io:lock:"], args=["token"])) is not None:
             conversation = item.decode()

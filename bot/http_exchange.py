@@ -19,6 +19,7 @@ the connection: its state is unknown.
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 #: Longest response head (status line and headers) read before giving up.
@@ -35,17 +36,29 @@ class MalformedResponse(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Response:
-    """``headers`` has lower-case names (the last of repeated ones). ``complete`` is
-    False when the body was longer than the reader's limit; ``reusable`` says whether
-    the connection can carry another request."""
+class Answer:
+    """One HTTP response. ``headers`` has lower-case names. ``complete`` is False
+    when the body was longer than the caller's limit: ``body`` then holds at most
+    the limit (nothing at all when the declared length was already over it)."""
 
     status: int
     reason: str
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     body: bytes
-    complete: bool
-    reusable: bool
+    complete: bool = True
+
+    @property
+    def declared_length(self) -> int | None:
+        """The body's ``Content-Length``, if the server gave a valid one."""
+        value = self.headers.get("content-length", "")
+        return int(value) if value.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Response(Answer):
+    """An answer as read, with whether its connection can carry another request."""
+
+    reusable: bool = False
 
 
 def encode_request(method: str, host: str, target: str, headers: dict[str, str],

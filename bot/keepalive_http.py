@@ -32,10 +32,9 @@ import threading
 import time
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.http_exchange import Exchange, MalformedResponse, encode_request
+from bot.http_exchange import Answer, Exchange, MalformedResponse, encode_request
 
 #: Bytes of a response body read unless the caller says otherwise. A platform's
 #: answer to a send is a few hundred bytes; a larger body is cut here (and its
@@ -45,25 +44,6 @@ MAX_BODY_BYTES = 1 << 20
 
 class TransportError(Exception):
     """No HTTP answer: refused, reset, timed out, TLS failure or a malformed response."""
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """One HTTP response. ``headers`` has lower-case names. ``complete`` is False
-    when the body was longer than the caller's limit: ``body`` then holds at most
-    the limit (nothing at all when the declared length was already over it)."""
-
-    status: int
-    reason: str
-    headers: Mapping[str, str]
-    body: bytes
-    complete: bool = True
-
-    @property
-    def declared_length(self) -> int | None:
-        """The body's ``Content-Length``, if the server gave a valid one."""
-        value = self.headers.get("content-length", "")
-        return int(value) if value.isdigit() else None
 
 
 class KeepAliveHttp:
@@ -120,8 +100,7 @@ class KeepAliveHttp:
             self._local.answered = time.monotonic()
         else:
             self._drop(kept)  # cut short, or the server ends it: not reusable
-        return Answer(response.status, response.reason, response.headers, response.body,
-                      response.complete)
+        return response
 
     def close(self) -> None:
         with self._lock:
