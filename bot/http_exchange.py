@@ -50,8 +50,10 @@ class Answer:
     @property
     def declared_length(self) -> int | None:
         """The body's ``Content-Length``, if the server gave a valid one."""
-        value = self.headers.get("content-length", "")
-        return int(value) if value.isdigit() else None
+        try:
+            return _content_length(self.headers)
+        except MalformedResponse:
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +151,11 @@ class Exchange:
             if not colon or not name or name != name.strip() or " " in name:
                 raise MalformedResponse(f"not a header line: {line[:80]!r}")
             last = name.lower()
-            headers[last] = value.strip()
+            value = value.strip()
+            # A repeated field is one list (RFC 9110, section 5.3): two differing
+            # Content-Length lines then read as "5, 10" and are refused, instead of
+            # the last one silently framing the body.
+            headers[last] = f"{headers[last]}, {value}" if last in headers else value
         return version, int(code), reason, headers
 
     def _fill(self, what: str) -> None:
@@ -208,7 +214,7 @@ class Exchange:
         return Response(status, reason, headers, body[:limit], len(body) <= limit, False)
 
 
-def _content_length(headers: dict[str, str]) -> int | None:
+def _content_length(headers: Mapping[str, str]) -> int | None:
     value = headers.get("content-length")
     if value is None:
         return None

@@ -165,6 +165,13 @@ def test_bytes_nobody_asked_for_after_an_answer_make_the_connection_unusable(pai
     assert (got.body, got.reusable) == (b"ok", False)
 
 
+def test_repeated_fields_are_one_list(pair):
+    exchange, server = pair
+    got = answer(exchange, server, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                                   b"Vary: a\r\ncontent-length: 2\r\nVary: b\r\n\r\nok")
+    assert (got.body, got.headers["vary"], got.declared_length) == (b"ok", "a, b", 2)
+
+
 def test_repeated_equal_lengths_are_one_and_folded_lines_are_joined(pair):
     exchange, server = pair
     got = answer(exchange, server, b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n"
@@ -179,6 +186,8 @@ def test_repeated_equal_lengths_are_one_and_folded_lines_are_joined(pair):
     (b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", "not a header line"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nabc", "bad Content-Length"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+     "bad Content-Length"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY0\r\n\r\n",
      "not followed by CRLF"),
